@@ -1,0 +1,55 @@
+"""Liveness and dependency health."""
+
+import asyncio
+import time
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel
+from sqlalchemy import text
+
+router = APIRouter(tags=["health"])
+
+
+class CheckResult(BaseModel):
+    status: Literal["ok", "error"]
+    latency_ms: float
+    error: str | None = None
+
+
+class HealthRead(BaseModel):
+    status: Literal["ok", "error"]
+    checks: dict[str, CheckResult]
+
+
+async def check_database(request: Request) -> CheckResult:
+    engine = request.app.state.engine
+    timeout = request.app.state.settings.DATABASE_POOL_TIMEOUT
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(timeout), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        return CheckResult(
+            status="error",
+            latency_ms=_elapsed_ms(started),
+            error=type(exc).__name__,
+        )
+    return CheckResult(status="ok", latency_ms=_elapsed_ms(started))
+
+
+def _elapsed_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+@router.get(
+    "/health",
+    response_model=HealthRead,
+    responses={503: {"model": HealthRead, "description": "A dependency is down."}},
+)
+async def read_health(request: Request, response: Response) -> HealthRead:
+    checks = {"database": await check_database(request)}
+    healthy = all(check.status == "ok" for check in checks.values())
+    if not healthy:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    return HealthRead(status="ok" if healthy else "error", checks=checks)

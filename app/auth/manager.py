@@ -1,0 +1,198 @@
+"""The user manager: fastapi-users' business logic with gatehouse's rules."""
+
+import hmac
+import uuid
+from typing import Any
+
+import jwt
+from fastapi import Request
+from fastapi.security import OAuth2PasswordRequestForm
+from fastapi_users import BaseUserManager, UUIDIDMixin, exceptions, schemas
+from fastapi_users.jwt import decode_jwt, generate_jwt
+
+from app.auth.db import UserDatabase
+from app.auth.passwords import (
+    password_fingerprint,
+    password_helper_for,
+    password_policy_violation,
+)
+from app.core.config import Settings
+from app.email import (
+    Mailer,
+    build_reset_password_email,
+    build_verify_email,
+    queue_email,
+)
+from app.models import User
+from app.schemas.common import reject_unstorable_text
+
+
+class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
+    user_db: UserDatabase
+
+    def __init__(self, user_db: UserDatabase, settings: Settings, mailer: Mailer):
+        self.password_helper_async = password_helper_for(settings)
+        super().__init__(user_db, self.password_helper_async)
+        self.settings = settings
+        self.mailer = mailer
+        self.reset_password_secret = settings.secret("RESET_PASSWORD_SECRET_KEY")
+        self.reset_password_token_secret = self.reset_password_secret
+        self.reset_password_token_lifetime_seconds = (
+            settings.RESET_PASSWORD_TOKEN_EXPIRE_SECONDS
+        )
+        self.verification_token_secret = settings.secret("VERIFICATION_SECRET_KEY")
+        self.verification_token_lifetime_seconds = (
+            settings.VERIFICATION_TOKEN_EXPIRE_SECONDS
+        )
+
+    # --- lookups -----------------------------------------------------------
+
+    async def get_by_email(self, user_email: str) -> User:
+        try:
+            reject_unstorable_text(user_email)
+        except ValueError as exc:
+            # No stored email can contain it; asking the database would be an error.
+            raise exceptions.UserNotExists() from exc
+        return await super().get_by_email(user_email)
+
+    # --- passwords, hashed off the event loop -------------------------------
+
+    async def validate_password(
+        self, password: str, user: schemas.BaseUserCreate | User
+    ) -> None:
+        reason = password_policy_violation(password, user.email)
+        if reason is not None:
+            raise exceptions.InvalidPasswordException(reason=reason)
+
+    async def create(
+        self,
+        user_create: schemas.BaseUserCreate,
+        safe: bool = False,
+        request: Request | None = None,
+    ) -> User:
+        await self.validate_password(user_create.password, user_create)
+        if await self.user_db.get_by_email(user_create.email) is not None:
+            raise exceptions.UserAlreadyExists()
+        # fastapi-users leaves these two helpers unannotated.
+        user_dict: dict[str, Any] = (
+            user_create.create_update_dict()  # type: ignore[no-untyped-call]
+            if safe
+            else user_create.create_update_dict_superuser()  # type: ignore[no-untyped-call]
+        )
+        password = user_dict.pop("password")
+        user_dict["hashed_password"] = await self.password_helper_async.hash_async(
+            password
+        )
+        created_user = await self.user_db.create(user_dict)
+        await self.on_after_register(created_user, request)
+        return created_user
+
+    async def authenticate(self, credentials: OAuth2PasswordRequestForm) -> User | None:
+        try:
+            user = await self.get_by_email(credentials.username)
+        except exceptions.UserNotExists:
+            # Hash anyway so unknown emails take as long as wrong passwords.
+            await self.password_helper_async.hash_async(credentials.password)
+            return None
+        verified, new_hash = await self.password_helper_async.verify_and_update_async(
+            credentials.password, user.hashed_password
+        )
+        if not verified:
+            return None
+        if new_hash is not None:
+            # Stored with older Argon2 parameters: upgrade it now.
+            await self.user_db.update(user, {"hashed_password": new_hash})
+        return user
+
+    async def _update(self, user: User, update_dict: dict[str, Any]) -> User:
+        validated: dict[str, Any] = {}
+        for field, value in update_dict.items():
+            if field == "email" and value.lower() != user.email.lower():
+                if await self.user_db.get_by_email(value) is not None:
+                    raise exceptions.UserAlreadyExists()
+                validated["email"] = value
+                validated["is_verified"] = False
+            elif field == "email":
+                validated["email"] = value
+            elif field == "password" and value is not None:
+                await self.validate_password(value, user)
+                validated[
+                    "hashed_password"
+                ] = await self.password_helper_async.hash_async(value)
+            else:
+                validated[field] = value
+        return await self.user_db.update(user, validated)
+
+    # --- password reset with a cheap, keyed fingerprint -------------------
+
+    async def forgot_password(self, user: User, request: Request | None = None) -> None:
+        if not user.is_active:
+            raise exceptions.UserInactive()
+        token = generate_jwt(
+            {
+                "sub": str(user.id),
+                "password_fgpt": self._fingerprint(user),
+                "aud": self.reset_password_token_audience,
+            },
+            self.reset_password_token_secret,
+            self.reset_password_token_lifetime_seconds,
+        )
+        await self.on_after_forgot_password(user, token, request)
+
+    async def reset_password(
+        self, token: str, password: str, request: Request | None = None
+    ) -> User:
+        try:
+            data = decode_jwt(
+                token,
+                self.reset_password_token_secret,
+                [self.reset_password_token_audience],
+            )
+            user_id = self.parse_id(data["sub"])
+            fingerprint = str(data["password_fgpt"])
+        except (jwt.PyJWTError, KeyError, exceptions.InvalidID) as exc:
+            raise exceptions.InvalidResetPasswordToken() from exc
+        try:
+            user = await self.get(user_id)
+        except exceptions.UserNotExists as exc:
+            raise exceptions.InvalidResetPasswordToken() from exc
+        if not hmac.compare_digest(fingerprint, self._fingerprint(user)):
+            raise exceptions.InvalidResetPasswordToken()
+        if not user.is_active:
+            raise exceptions.UserInactive()
+        updated_user = await self._update(user, {"password": password})
+        await self.on_after_reset_password(updated_user, request)
+        return updated_user
+
+    def _fingerprint(self, user: User) -> str:
+        return password_fingerprint(self.reset_password_secret, user.hashed_password)
+
+    # --- hooks: emails go out after the transaction commits --------------
+
+    async def on_after_register(
+        self, user: User, request: Request | None = None
+    ) -> None:
+        if not user.is_verified and user.is_active:
+            await self.request_verify(user, request)
+
+    async def on_after_update(
+        self, user: User, update_dict: dict[str, Any], request: Request | None = None
+    ) -> None:
+        if "email" in update_dict and not user.is_verified and user.is_active:
+            await self.request_verify(user, request)
+
+    async def on_after_request_verify(
+        self, user: User, token: str, request: Request | None = None
+    ) -> None:
+        message = build_verify_email(
+            self.settings, email=user.email, full_name=user.full_name, token=token
+        )
+        queue_email(self.user_db.session, self.mailer, message)
+
+    async def on_after_forgot_password(
+        self, user: User, token: str, request: Request | None = None
+    ) -> None:
+        message = build_reset_password_email(
+            self.settings, email=user.email, full_name=user.full_name, token=token
+        )
+        queue_email(self.user_db.session, self.mailer, message)

@@ -1,0 +1,153 @@
+"""Engine and session factories, and the one-transaction-per-request dependency."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from app.core.config import Settings
+
+logger = logging.getLogger(__name__)
+
+AfterCommit = Callable[[], Awaitable[None]]
+_AFTER_COMMIT_KEY = "after_commit"
+# Tasks started after a commit are kept here so they are not garbage-collected.
+_background_tasks: set[asyncio.Task[None]] = set()
+
+
+def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
+    url = url or settings.DATABASE_URL
+    if url.startswith("sqlite"):
+        return _create_sqlite_engine(url, settings)
+    return create_async_engine(
+        url,
+        echo=settings.DATABASE_ECHO,
+        pool_size=settings.DATABASE_POOL_SIZE,
+        max_overflow=settings.DATABASE_MAX_OVERFLOW,
+        pool_timeout=settings.DATABASE_POOL_TIMEOUT,
+        pool_recycle=settings.DATABASE_POOL_RECYCLE_SECONDS,
+        pool_pre_ping=True,
+        connect_args={"timeout": settings.DATABASE_POOL_TIMEOUT},
+    )
+
+
+def _create_sqlite_engine(url: str, settings: Settings) -> AsyncEngine:
+    if url.startswith("sqlite+aiosqlite:///") and ":memory:" not in url:
+        Path(url.removeprefix("sqlite+aiosqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+    engine = create_async_engine(
+        url,
+        echo=settings.DATABASE_ECHO,
+        connect_args={"timeout": settings.SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+    configure_sqlite(engine.sync_engine, settings.SQLITE_BUSY_TIMEOUT_MS)
+    return engine
+
+
+def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    """Foreign keys, WAL and a busy timeout on every connection.
+
+    pysqlite's own transaction handling is switched off and `BEGIN IMMEDIATE` is
+    emitted instead, so that SAVEPOINTs work and writers queue on the busy timeout
+    rather than failing with "database is locked" when upgrading a read lock.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def run_after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run `callback` in the background once the session's transaction commits.
+
+    Used for side effects (emails) that must not happen for rolled-back work and
+    must not delay or fail the response.
+    """
+    session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
+
+
+async def commit(session: AsyncSession) -> None:
+    """Commit, then start the callbacks registered with `run_after_commit`."""
+    await session.commit()
+    callbacks: list[AfterCommit] = session.info.pop(_AFTER_COMMIT_KEY, [])
+    for callback in callbacks:
+        task = asyncio.create_task(_run_logged(callback))
+        _background_tasks.add(task)
+        task.add_done_callback(_background_tasks.discard)
+
+
+async def rollback(session: AsyncSession) -> None:
+    session.info.pop(_AFTER_COMMIT_KEY, None)
+    await session.rollback()
+
+
+async def _run_logged(callback: AfterCommit) -> None:
+    try:
+        await callback()
+    except Exception:
+        logger.exception("after-commit task failed")
+
+
+async def wait_for_background_tasks() -> None:
+    """Let after-commit tasks finish (shutdown, commands and tests)."""
+    while _background_tasks:
+        await asyncio.gather(*list(_background_tasks), return_exceptions=True)
+
+
+@asynccontextmanager
+async def session_scope(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """One transaction: committed when the block succeeds, rolled back otherwise."""
+    async with sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await rollback(session)
+            raise
+        await commit(session)
+
+
+async def get_async_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """FastAPI dependency: the request's session and its single transaction.
+
+    Declare it with `scope="function"` (see `app.api.deps.SessionDep`) so the
+    commit happens before the response is sent and a failed commit is an error
+    response rather than a silently lost write.
+    """
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with session_scope(sessionmaker) as session:
+        yield session
+
+
+# Declare the session through this alias only: FastAPI caches a dependency per
+# (callable, scope), so one alias means one session and transaction per request.
+AsyncSessionDep = Annotated[AsyncSession, Depends(get_async_session, scope="function")]

@@ -1,0 +1,6 @@
+"""All tables; importing this package registers them on `Base.metadata` (Alembic)."""
+
+from app.db.base import Base
+from app.models.user import User
+
+__all__ = ["Base", "User"]

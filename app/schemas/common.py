@@ -1,0 +1,22 @@
+"""Shared schema building blocks."""
+
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
+
+
+def reject_unstorable_text(value: str) -> str:
+    """Refuse text PostgreSQL cannot store: NUL characters and lone surrogates."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text") from exc
+    return value
+
+
+SafeStr = Annotated[str, AfterValidator(reject_unstorable_text)]
+FullName = Annotated[
+    SafeStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)
+]
