@@ -1,0 +1,8 @@
+"""Shared fixtures live in tests/fixtures/; this file only plugs them in."""
+
+pytest_plugins = [
+    "tests.fixtures.smtp",
+    "tests.fixtures.database",
+    "tests.fixtures.app",
+    "tests.fixtures.users",
+]
