@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, BaseModel, StringConstraints
 
 
 def reject_unstorable_text(value: str) -> str:
@@ -20,3 +20,12 @@ SafeStr = Annotated[str, AfterValidator(reject_unstorable_text)]
 FullName = Annotated[
     SafeStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)
 ]
+
+
+class Page[ItemT](BaseModel):
+    """The envelope of every list endpoint."""
+
+    items: list[ItemT]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,96 @@
+"""The listing contract shared by every list endpoint: paging, sorting, search.
+
+- `limit` 1..100 (default 20), `offset` >= 0 (default 0);
+- `sort` is one whitelisted field, `-` prefix for descending, ties broken by id;
+- `q` is a case-insensitive substring search with `%` and `_` taken literally.
+
+Routes declare `PageParamsDep`, a sort dependency made by `sort_dependency(...)`
+and `SearchDep`, then hand them to `app.services.listing.fetch_page`.
+"""
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Query
+from fastapi.exceptions import RequestValidationError
+
+from app.services.listing import PageParams, SortSpec
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 20
+# Large offsets are slow for any database; far beyond any real page count.
+MAX_OFFSET = 1_000_000
+MAX_SEARCH_LENGTH = 200
+
+
+async def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
+
+
+PageParamsDep = Annotated[PageParams, Depends(page_params)]
+
+
+async def search_param(
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MAX_SEARCH_LENGTH,
+            description="Case-insensitive substring search.",
+        ),
+    ] = None,
+) -> str | None:
+    return q
+
+
+SearchDep = Annotated[str | None, Depends(search_param)]
+
+
+async def created_range(
+    created_after: Annotated[
+        datetime | None, Query(description="Only rows created at or after this time.")
+    ] = None,
+    created_before: Annotated[
+        datetime | None, Query(description="Only rows created before this time.")
+    ] = None,
+) -> "CreatedRange":
+    return created_after, created_before
+
+
+CreatedRange = tuple[datetime | None, datetime | None]
+CreatedRangeDep = Annotated[CreatedRange, Depends(created_range)]
+
+
+def sort_dependency(fields: Sequence[str], default: str) -> Callable[..., object]:
+    """A `sort` query dependency accepting `field` or `-field` for `fields` only."""
+    choices = [option for field in fields for option in (field, f"-{field}")]
+    assert default in choices
+
+    async def sort_param(
+        sort: Annotated[
+            str,
+            Query(
+                description="Sort field; prefix with `-` for descending.",
+                json_schema_extra={"enum": choices},
+            ),
+        ] = default,
+    ) -> SortSpec:
+        if sort not in choices:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "enum",
+                        "loc": ("query", "sort"),
+                        "msg": f"Input should be one of: {', '.join(choices)}",
+                        "input": sort,
+                        "ctx": {"expected": ", ".join(choices)},
+                    }
+                ]
+            )
+        return SortSpec(field=sort.lstrip("-"), descending=sort.startswith("-"))
+
+    return sort_param

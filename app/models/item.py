@@ -1,0 +1,25 @@
+import uuid
+
+from fastapi_users_db_sqlalchemy.generics import GUID
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, TimestampMixin
+
+
+class Item(TimestampMixin, Base):
+    """The model owned resource: every item belongs to one user."""
+
+    __tablename__ = "items"
+
+    id: Mapped[uuid.UUID] = mapped_column(GUID, primary_key=True, default=uuid.uuid4)
+    title: Mapped[str] = mapped_column(String(255), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    owner_id: Mapped[uuid.UUID] = mapped_column(
+        GUID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+
+    __table_args__ = (
+        Index("ix_items_owner_id_created_at", "owner_id", "created_at"),
+        Index("ix_items_created_at", "created_at"),
+    )

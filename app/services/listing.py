@@ -1,0 +1,90 @@
+"""Query helpers for list endpoints: one statement for the page, one for the total."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+LIKE_ESCAPE = "\\"
+
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class SortSpec:
+    field: str
+    descending: bool
+
+
+def contains_text(
+    columns: Sequence[InstrumentedAttribute[Any]], needle: str
+) -> ColumnElement[bool]:
+    """Case-insensitive substring match on any of `columns`, wildcards literal.
+
+    `lower(col) LIKE lower(pattern)` behaves the same on SQLite and PostgreSQL
+    (SQLite's lower() folds ASCII only).
+    """
+    escaped = (
+        needle.lower()
+        .replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", f"{LIKE_ESCAPE}%")
+        .replace("_", f"{LIKE_ESCAPE}_")
+    )
+    pattern = f"%{escaped}%"
+    return or_(
+        *(func.lower(column).like(pattern, escape=LIKE_ESCAPE) for column in columns)
+    )
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Query datetimes without a zone are taken as UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def created_between(
+    column: InstrumentedAttribute[datetime],
+    after: datetime | None,
+    before: datetime | None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if after is not None:
+        conditions.append(column >= as_utc(after))
+    if before is not None:
+        conditions.append(column < as_utc(before))
+    return conditions
+
+
+async def fetch_page[RowT](
+    session: AsyncSession,
+    statement: Select[tuple[RowT]],
+    *,
+    page: PageParams,
+    sort: SortSpec,
+    sortable: Mapping[str, InstrumentedAttribute[Any]],
+    tiebreaker: InstrumentedAttribute[Any],
+) -> tuple[list[RowT], int]:
+    """The requested page of `statement` and the size of the whole filtered set."""
+    column = sortable[sort.field]
+    ordering = (
+        (column.desc(), tiebreaker.desc())
+        if sort.descending
+        else (column.asc(), tiebreaker.asc())
+    )
+    rows = await session.scalars(
+        statement.order_by(*ordering).limit(page.limit).offset(page.offset)
+    )
+    items = list(rows.all())
+    if page.offset == 0 and len(items) < page.limit:
+        return items, len(items)  # the whole set fits on this page: no count query
+    total = await session.scalar(
+        select(func.count()).select_from(statement.order_by(None).subquery())
+    )
+    return items, total or 0
