@@ -7,14 +7,20 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.api.errors import register_error_handlers
+from app.api.rate_limits import Limits
 from app.api.router import api_router
-from app.api.routes import health
+from app.api.routes import health, prometheus
 from app.auth.backend import API_PREFIX, build_jwt_strategy
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
+from app.core.rate_limit import RateLimiter
 from app.db.session import create_engine, create_sessionmaker, wait_for_background_tasks
 from app.email import create_mailer
 from app.middleware.input_guard import UnstorableInputMiddleware
+from app.middleware.limits import RequestLimitsMiddleware
+from app.middleware.metrics import MetricsMiddleware, build_registry
+from app.middleware.request_context import RequestContextMiddleware
+from app.middleware.security_headers import SecurityHeadersMiddleware
 
 
 @asynccontextmanager
@@ -39,8 +45,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
     app.state.mailer = create_mailer(settings)
     app.state.jwt_strategy = build_jwt_strategy(settings)
+    app.state.limits = Limits(settings, RateLimiter(settings.REDIS_URL))
 
+    # Added innermost first: a request meets SecurityHeaders first, the input
+    # guard last. All are pure ASGI so a client disconnect cancels the handler.
     app.add_middleware(UnstorableInputMiddleware)
+    app.add_middleware(
+        RequestLimitsMiddleware,
+        max_body_bytes=settings.MAX_BODY_BYTES,
+        max_header_bytes=settings.MAX_HEADER_BYTES,
+        timeout_seconds=settings.REQUEST_TIMEOUT_SECONDS,
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.CORS_ORIGINS,
@@ -48,6 +63,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["*"],
         allow_headers=["*"],
     )
+    if settings.METRICS_ENABLED:
+        registry, request_metrics = build_registry(app.state.engine)
+        app.state.metrics_registry = registry
+        app.add_middleware(MetricsMiddleware, metrics=request_metrics)
+        app.include_router(prometheus.router)
+    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     register_error_handlers(app)
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(health.router)

@@ -5,4 +5,7 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.app",
     "tests.fixtures.users",
+    "tests.fixtures.query_counter",
+    "tests.fixtures.app_factory",
+    "tests.fixtures.sessions",
 ]

@@ -38,9 +38,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_items_created_at", "items", ["created_at"])
     op.create_index("ix_items_owner_id_created_at", "items", ["owner_id", "created_at"])
+    op.create_index("ix_items_updated_at_id", "items", ["updated_at", "id"])
+    op.create_index("ix_items_title_id", "items", ["title", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_items_title_id", table_name="items")
+    op.drop_index("ix_items_updated_at_id", table_name="items")
     op.drop_index("ix_items_owner_id_created_at", table_name="items")
     op.drop_index("ix_items_created_at", table_name="items")
     op.drop_table("items")

@@ -9,13 +9,14 @@ and `SearchDep`, then hand them to `app.services.listing.fetch_page`.
 """
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
 from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator
 
-from app.services.listing import PageParams, SortSpec
+from app.services.listing import PageParams, SortSpec, as_utc
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
@@ -50,12 +51,28 @@ async def search_param(
 SearchDep = Annotated[str | None, Depends(search_param)]
 
 
+def _in_utc(moment: datetime | None) -> datetime | None:
+    """Zone-less times are UTC; times without a UTC equivalent are refused.
+
+    Year 1 at +14:00 or year 9999 at -14:00 would overflow deep in the query.
+    """
+    if moment is None:
+        return None
+    try:
+        return as_utc(moment).astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("must fall within years 1 to 9999 in UTC") from exc
+
+
+UtcMoment = Annotated[datetime | None, AfterValidator(_in_utc)]
+
+
 async def created_range(
     created_after: Annotated[
-        datetime | None, Query(description="Only rows created at or after this time.")
+        UtcMoment, Query(description="Only rows created at or after this time.")
     ] = None,
     created_before: Annotated[
-        datetime | None, Query(description="Only rows created before this time.")
+        UtcMoment, Query(description="Only rows created before this time.")
     ] = None,
 ) -> "CreatedRange":
     return created_after, created_before

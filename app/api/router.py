@@ -2,8 +2,13 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import auth, users
+from app.api.routes import auth, items, metrics, sessions, stats, users
 
 api_router = APIRouter()
 api_router.include_router(auth.router)
+# Before users: /users/me/sessions must not reach /users/{user_id} routes.
+api_router.include_router(sessions.router)
 api_router.include_router(users.router)
+api_router.include_router(items.router)
+api_router.include_router(stats.router)
+api_router.include_router(metrics.router)

@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 
 import jwt
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from fastapi_users import BaseUserManager, UUIDIDMixin, exceptions, schemas
 from fastapi_users.jwt import decode_jwt, generate_jwt
@@ -15,6 +15,14 @@ from app.auth.passwords import (
     password_fingerprint,
     password_helper_for,
     password_policy_violation,
+)
+from app.auth.refresh import (
+    ClientInfo,
+    ends_sessions,
+    login_session_id,
+    revoke_user_sessions,
+    set_refresh_cookie,
+    start_session,
 )
 from app.core.config import Settings
 from app.email import (
@@ -87,6 +95,13 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         await self.on_after_register(created_user, request)
         return created_user
 
+    async def password_matches(self, user: User, password: str) -> bool:
+        """Whether `password` is the user's current one (to confirm an action)."""
+        verified, _ = await self.password_helper_async.verify_and_update_async(
+            password, user.hashed_password
+        )
+        return verified
+
     async def authenticate(self, credentials: OAuth2PasswordRequestForm) -> User | None:
         try:
             user = await self.get_by_email(credentials.username)
@@ -121,6 +136,10 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
                 ] = await self.password_helper_async.hash_async(value)
             else:
                 validated[field] = value
+        if ends_sessions(validated):
+            # Every access token issued before carries the old version.
+            validated["token_version"] = User.token_version + 1
+            await revoke_user_sessions(self.user_db.session, user.id)
         return await self.user_db.update(user, validated)
 
     # --- password reset with a cheap, keyed fingerprint -------------------
@@ -166,6 +185,25 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
 
     def _fingerprint(self, user: User) -> str:
         return password_fingerprint(self.reset_password_secret, user.hashed_password)
+
+    # --- sessions: a refresh cookie at login ---------------------------------
+
+    async def on_after_login(
+        self,
+        user: User,
+        request: Request | None = None,
+        response: Response | None = None,
+    ) -> None:
+        if request is None or response is None:
+            return
+        token = await start_session(
+            self.user_db.session,
+            user,
+            login_session_id(request),
+            ClientInfo.of(request),
+            self.settings,
+        )
+        set_refresh_cookie(response, token, self.settings)
 
     # --- hooks: emails go out after the transaction commits --------------
 

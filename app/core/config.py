@@ -3,10 +3,12 @@
 import json
 import secrets
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from limits import parse
 from pydantic import EmailStr, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -36,6 +38,7 @@ def normalize_database_url(url: str) -> str:
     if scheme not in {
         "postgres",
         "postgresql",
+        "postgresql+asyncpg",
         "postgresql+psycopg",
         "postgresql+psycopg2",
     }:
@@ -69,6 +72,29 @@ class Settings(BaseSettings):
     PROJECT_NAME: str = "Gatehouse"
     ENVIRONMENT: Environment = "development"
     LOG_LEVEL: str = "INFO"
+    # auto: JSON lines in production, readable text elsewhere.
+    LOG_FORMAT: Literal["auto", "json", "text"] = "auto"
+
+    # Request hardening (pure ASGI middleware, see app/middleware/).
+    MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024)
+    MAX_HEADER_BYTES: int = Field(default=16 * 1024, ge=1024)
+    REQUEST_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
+    # GET /metrics (Prometheus text). Keep it behind your proxy's access rules.
+    METRICS_ENABLED: bool = False
+
+    # Rate limits ("N/period" or "N per M minutes", as the `limits` library reads
+    # them). Counters live in Redis when REDIS_URL is set, in memory otherwise.
+    REDIS_URL: str | None = None
+    RATE_LIMIT_ENABLED: bool = True
+    # Proxies whose X-Forwarded-For is believed (IPs or CIDR ranges).
+    TRUSTED_PROXIES: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    RATE_LIMIT_LOGIN_FAILURES_PER_IP: str = "10/minute"
+    RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: str = "5 per 5 minutes"
+    RATE_LIMIT_LOGIN_PER_IP: str = "30/minute"
+    RATE_LIMIT_REGISTER_PER_IP: str = "20/minute"
+    RATE_LIMIT_EMAIL_REQUESTS_PER_IP: str = "20/minute"
+    RATE_LIMIT_EMAIL_REQUESTS_PER_ADDRESS: str = "5/minute"
+    RATE_LIMIT_PASSWORD_CHANGE_PER_USER: str = "5/minute"
 
     DATABASE_URL: str = DEFAULT_SQLITE_URL
     TEST_DATABASE_URL: str | None = None
@@ -80,12 +106,23 @@ class Settings(BaseSettings):
     DATABASE_ECHO: bool = False
     SQLITE_BUSY_TIMEOUT_MS: int = Field(default=5000, ge=0)
 
+    # GET /api/v1/stats is computed at most once per this many seconds (0: always).
+    STATS_CACHE_SECONDS: float = Field(default=60, ge=0)
+
     SECRET_KEY: SecretStr | None = None
     RESET_PASSWORD_SECRET_KEY: SecretStr | None = None
     VERIFICATION_SECRET_KEY: SecretStr | None = None
     ACCESS_TOKEN_EXPIRE_SECONDS: int = Field(default=900, gt=0)
     RESET_PASSWORD_TOKEN_EXPIRE_SECONDS: int = Field(default=3600, gt=0)
     VERIFICATION_TOKEN_EXPIRE_SECONDS: int = Field(default=86400, gt=0)
+
+    # Refresh tokens for SPAs: an HttpOnly cookie rotated on every use.
+    REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=30, gt=0, le=365)
+    # Only outside production may the cookie travel over plain HTTP.
+    REFRESH_COOKIE_SECURE: bool = True
+    # How long the token just rotated away still yields an access token (two tabs
+    # refreshing at once); presenting it later revokes its whole session.
+    REFRESH_REUSE_GRACE_SECONDS: int = Field(default=10, ge=0, le=300)
 
     # Argon2id cost; the defaults are OWASP's baseline (19 MiB, 2 passes, 1 lane).
     ARGON2_MEMORY_COST_KIB: int = Field(default=19456, ge=8)
@@ -112,16 +149,59 @@ class Settings(BaseSettings):
     MAIL_USE_CREDENTIALS: bool | None = None
     MAIL_VALIDATE_CERTS: bool = True
     MAIL_TIMEOUT: int = Field(default=10, gt=0)
+    # Delivery from the email outbox: bounded attempts with exponential backoff.
+    MAIL_MAX_ATTEMPTS: int = Field(default=5, ge=1)
+    MAIL_RETRY_BASE_SECONDS: float = Field(default=30.0, ge=0)
+    OUTBOX_WORKER_ENABLED: bool = True
+    OUTBOX_POLL_SECONDS: float = Field(default=5.0, gt=0)
 
     @field_validator("DATABASE_URL", "TEST_DATABASE_URL")
     @classmethod
     def _normalize_database_url(cls, value: str | None) -> str | None:
         return normalize_database_url(value) if value else value
 
-    @field_validator("CORS_ORIGINS", mode="before")
+    @field_validator("CORS_ORIGINS", "TRUSTED_PROXIES", mode="before")
     @classmethod
     def _parse_origins(cls, value: Any) -> Any:
         return _split_origins(value)
+
+    @field_validator(
+        "RATE_LIMIT_LOGIN_FAILURES_PER_IP",
+        "RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT",
+        "RATE_LIMIT_LOGIN_PER_IP",
+        "RATE_LIMIT_REGISTER_PER_IP",
+        "RATE_LIMIT_EMAIL_REQUESTS_PER_IP",
+        "RATE_LIMIT_EMAIL_REQUESTS_PER_ADDRESS",
+        "RATE_LIMIT_PASSWORD_CHANGE_PER_USER",
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"not a rate limit such as '10/minute': {value!r}"
+            ) from exc
+        return value
+
+    @field_validator("TRUSTED_PROXIES")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ip_network(network, strict=False)
+        return value
+
+    @field_validator("CORS_ORIGINS")
+    @classmethod
+    def _refuse_wildcard_origin(cls, value: list[str]) -> list[str]:
+        # With credentials allowed, Starlette answers "*" by echoing any origin:
+        # every website could then use the refresh cookie.
+        if "*" in value:
+            raise ValueError(
+                "CORS_ORIGINS must list explicit origins, not '*': credentialed "
+                "requests (the refresh cookie) are allowed from these origins"
+            )
+        return value
 
     @field_validator("FRONTEND_URL")
     @classmethod
@@ -150,6 +230,11 @@ class Settings(BaseSettings):
                     "characters, e.g. `python -c 'import secrets; "
                     "print(secrets.token_urlsafe(48))'`"
                 )
+        if not self.REFRESH_COOKIE_SECURE:
+            raise ValueError(
+                "REFRESH_COOKIE_SECURE=false is refused when ENVIRONMENT=production: "
+                "the refresh cookie must never travel over plain HTTP"
+            )
         if self.is_sqlite and not self.ALLOW_SQLITE_IN_PRODUCTION:
             raise ValueError(
                 "DATABASE_URL points at SQLite while ENVIRONMENT=production; use "

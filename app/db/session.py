@@ -3,7 +3,7 @@
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 AfterCommit = Callable[[], Awaitable[None]]
 _AFTER_COMMIT_KEY = "after_commit"
+READ_ONLY_OPTION = "gatehouse_read_only"
 # Tasks started after a commit are kept here so they are not garbage-collected.
 _background_tasks: set[asyncio.Task[None]] = set()
 
@@ -46,9 +47,12 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
 
 def _create_sqlite_engine(url: str, settings: Settings) -> AsyncEngine:
     if url.startswith("sqlite+aiosqlite:///") and ":memory:" not in url:
-        Path(url.removeprefix("sqlite+aiosqlite:///")).parent.mkdir(
-            parents=True, exist_ok=True
-        )
+        # Best effort: if the directory cannot be made, connecting fails and the
+        # app answers 503 (and /health says why) instead of refusing to start.
+        with suppress(OSError):
+            Path(url.removeprefix("sqlite+aiosqlite:///")).parent.mkdir(
+                parents=True, exist_ok=True
+            )
     engine = create_async_engine(
         url,
         echo=settings.DATABASE_ECHO,
@@ -78,7 +82,15 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only connection (the health check) must not queue behind a
+        # writer: in WAL mode a deferred transaction reads alongside it.
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def read_only_engine(engine: AsyncEngine) -> AsyncEngine:
+    """`engine` for work that only reads: on SQLite it takes no write lock."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

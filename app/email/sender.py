@@ -29,6 +29,8 @@ class ConsoleMailer:
             message.recipient,
             message.subject,
             message.text,
+            # Development only: lets the link through the log's token masking.
+            extra={"reveal": True},
         )
 
 
@@ -57,9 +59,11 @@ class SmtpMailer:
         schema = MessageSchema(
             recipients=[NameEmail(name="", email=message.recipient)],
             subject=message.subject,
-            body=message.html,
-            alternative_body=message.text,
-            subtype=MessageType.html,
+            # fastapi-mail attaches the alternative body last, and mail clients
+            # show the last alternative they support: HTML must come second.
+            body=message.text,
+            alternative_body=message.html,
+            subtype=MessageType.plain,
             multipart_subtype=MultipartSubtypeEnum.alternative,
         )
         await self._fastmail.send_message(schema)

@@ -5,6 +5,8 @@ surrogates (`\\ud800`); PostgreSQL rejects both, which would surface as a 500 fr
 deep inside a query. Gatehouse's own schemas validate their fields, but routes
 provided by fastapi-users (login form, forgot-password...) do not, so this guard
 checks every request once, cheaply: a byte scan, and a parse only when it hits.
+A surrogate reaches forms and query strings as its (invalid) UTF-8 bytes, raw or
+percent-encoded. JSON that is not UTF-8 is refused as malformed (RFC 8259).
 """
 
 import json
@@ -13,12 +15,19 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.schemas.common import reject_unstorable_text
 
-_SUSPICIOUS = re.compile(rb"\x00|%00|\\u0000|\\ud[89a-f]", re.IGNORECASE)
-_CHECKED_TYPES = ("application/json", "application/x-www-form-urlencoded")
+_SUSPICIOUS = re.compile(
+    rb"\x00|%00|\\u0000|\\ud[89a-f]|\xed[\xa0-\xbf]|%ed%[ab][0-9a-f]", re.IGNORECASE
+)
+_JSON = "application/json"
+_FORM = "application/x-www-form-urlencoded"
+_MULTIPART = "multipart/form-data"
+_CHECKED_TYPES = (_JSON, _FORM, _MULTIPART)
 MESSAGE = "String must not contain NUL characters or unpaired surrogates"
 
 
@@ -41,9 +50,16 @@ class UnstorableInputMiddleware:
             await self.app(scope, receive, send)
             return
         body, messages = await _read_body(receive)
+        if content_type.startswith(_JSON):
+            utf8_error = _utf8_error(body)
+            if utf8_error is not None:
+                await _reject_json(send, utf8_error)
+                return
         if _SUSPICIOUS.search(body):
-            if content_type.startswith("application/json"):
+            if content_type.startswith(_JSON):
                 loc = _first_bad_json_field(body)
+            elif content_type.startswith(_MULTIPART):
+                loc = await _first_bad_multipart_field(scope, messages)
             else:
                 loc = _first_bad_form_field(body, "body")
             if loc is not None:
@@ -92,11 +108,43 @@ def _is_unstorable(text: str) -> bool:
     return False
 
 
+def _utf8_error(raw: bytes) -> UnicodeDecodeError | None:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc
+    return None
+
+
 def _first_bad_form_field(raw: bytes, where: str) -> list[str | int] | None:
-    text = raw.decode("utf-8", errors="replace")
-    for key, value in parse_qsl(text, keep_blank_values=True):
+    # Invalid UTF-8 (an encoded surrogate among it) decodes to lone surrogates here,
+    # where Starlette would quietly substitute U+FFFD.
+    text = raw.decode("utf-8", errors="surrogateescape")
+    for key, value in parse_qsl(text, keep_blank_values=True, errors="surrogateescape"):
         if _is_unstorable(key) or _is_unstorable(value):
             return [where, key]
+    return None
+
+
+async def _first_bad_multipart_field(
+    scope: Scope, messages: list[Message]
+) -> list[str | int] | None:
+    async def exhausted() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    request = Request(scope, _replay(messages, exhausted))
+    try:
+        form = await request.form()
+    except MultiPartException:
+        return None  # the route reports a malformed body itself
+    try:
+        for key, value in form.multi_items():
+            if _is_unstorable(key) or (
+                isinstance(value, str) and _is_unstorable(value)
+            ):
+                return ["body", key]
+    finally:
+        await form.close()
     return None
 
 
@@ -125,9 +173,25 @@ def _walk(node: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], A
 
 
 async def _reject(send: Send, loc: list[str | int]) -> None:
-    body = json.dumps(
-        {"detail": [{"type": "string_unstorable", "loc": loc, "msg": MESSAGE}]}
-    ).encode()
+    await _send_422(send, {"type": "string_unstorable", "loc": loc, "msg": MESSAGE})
+
+
+async def _reject_json(send: Send, error: UnicodeDecodeError) -> None:
+    # Shaped like FastAPI's own answer to malformed JSON.
+    await _send_422(
+        send,
+        {
+            "type": "json_invalid",
+            "loc": ["body", error.start],
+            "msg": "JSON decode error",
+            "input": {},
+            "ctx": {"error": "Invalid UTF-8"},
+        },
+    )
+
+
+async def _send_422(send: Send, error: dict[str, Any]) -> None:
+    body = json.dumps({"detail": [error]}).encode()
     await send(
         {
             "type": "http.response.start",

@@ -2,6 +2,7 @@
 
 from app.db.base import Base
 from app.models.item import Item
+from app.models.refresh_token import RefreshToken
 from app.models.user import User
 
-__all__ = ["Base", "Item", "User"]
+__all__ = ["Base", "Item", "RefreshToken", "User"]

@@ -19,7 +19,12 @@ class Item(TimestampMixin, Base):
         GUID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
     )
 
+    # A superuser's list of everyone's items reads each offered sort order
+    # (created_at, updated_at, title; id breaks ties) from an index; one owner's
+    # items come from the owner index and are few enough to sort.
     __table_args__ = (
         Index("ix_items_owner_id_created_at", "owner_id", "created_at"),
         Index("ix_items_created_at", "created_at"),
+        Index("ix_items_updated_at_id", "updated_at", "id"),
+        Index("ix_items_title_id", "title", "id"),
     )

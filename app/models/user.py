@@ -1,7 +1,7 @@
 from typing import TYPE_CHECKING
 
 from fastapi_users_db_sqlalchemy import SQLAlchemyBaseUserTableUUID
-from sqlalchemy import Index, String, func
+from sqlalchemy import Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, TimestampMixin
@@ -17,6 +17,11 @@ class User(SQLAlchemyBaseUserTableUUID, TimestampMixin, Base):
     else:
         email: Mapped[str] = mapped_column(String(320), nullable=False)
     full_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    # Bumped when the password changes or the account is deactivated; access
+    # tokens carry it, so every token issued before then stops working at once.
+    token_version: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
 
     __table_args__ = (
         Index("uq_users_email_lower", func.lower(email), unique=True),

@@ -1,6 +1,6 @@
 """Shared schema building blocks."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, StringConstraints
 
@@ -17,9 +17,19 @@ def reject_unstorable_text(value: str) -> str:
 
 
 SafeStr = Annotated[str, AfterValidator(reject_unstorable_text)]
+# Constraints go before the validator: put after it (`Annotated[SafeStr, ...]`),
+# pydantic checks the length before stripping, so "   " passes as "".
 FullName = Annotated[
-    SafeStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+    AfterValidator(reject_unstorable_text),
 ]
+
+
+class ErrorRead(BaseModel):
+    """The body of an error response: a stable upper-case code, or code and data."""
+
+    detail: str | dict[str, Any]
 
 
 class Page[ItemT](BaseModel):

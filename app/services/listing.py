@@ -68,7 +68,7 @@ async def fetch_page[RowT](
     *,
     page: PageParams,
     sort: SortSpec,
-    sortable: Mapping[str, InstrumentedAttribute[Any]],
+    sortable: Mapping[str, InstrumentedAttribute[Any] | ColumnElement[Any]],
     tiebreaker: InstrumentedAttribute[Any],
 ) -> tuple[list[RowT], int]:
     """The requested page of `statement` and the size of the whole filtered set."""

@@ -1,0 +1,32 @@
+"""Instance statistics for superusers, cached in the process."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from app.api.deps import CurrentSuperuser, SessionDep
+from app.api.responses import SUPERUSER_ONLY
+from app.schemas.stats import StatsRead
+from app.services.stats import StatsCache, compute_stats
+
+router = APIRouter(tags=["operations"])
+
+
+async def get_stats_cache(request: Request) -> StatsCache:
+    """The app's cache (per app, so test apps do not share one), made on first use."""
+    state = request.app.state
+    if not hasattr(state, "stats_cache"):
+        state.stats_cache = StatsCache(state.settings.STATS_CACHE_SECONDS)
+    cache: StatsCache = state.stats_cache
+    return cache
+
+
+StatsCacheDep = Annotated[StatsCache, Depends(get_stats_cache)]
+
+
+@router.get("/stats", response_model=StatsRead, responses=SUPERUSER_ONLY)
+async def read_stats(
+    session: SessionDep, _: CurrentSuperuser, cache: StatsCacheDep
+) -> StatsRead:
+    """User and item counts, recomputed at most every `STATS_CACHE_SECONDS`."""
+    return await cache.get(lambda: compute_stats(session))

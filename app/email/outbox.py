@@ -1,0 +1,156 @@
+"""The email outbox: durable queueing in the request's transaction, and delivery.
+
+`queue_email` adds a row to `email_outbox` in the caller's transaction, so an
+email exists exactly when the change that caused it was committed, and it
+survives a restart. `OutboxWorker` delivers due rows with bounded retries and
+exponential backoff; several workers (processes) can run at once because a
+claim locks rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite serialises
+writers) and leases them by moving `next_attempt_at` forward.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.config import Settings
+from app.db.session import run_after_commit, session_scope
+from app.email.messages import EmailMessage
+from app.email.sender import Mailer
+from app.models.email_outbox import FAILED, PENDING, SENT, EmailOutbox
+
+logger = logging.getLogger(__name__)
+
+CLAIM_BATCH_SIZE = 20
+MAX_ERROR_LENGTH = 500
+
+
+def queue_email(
+    session: AsyncSession,
+    message: EmailMessage,
+    wake: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Store `message` for delivery once the session's transaction commits."""
+    session.add(
+        EmailOutbox(
+            kind=message.kind,
+            recipient=message.recipient,
+            subject=message.subject,
+            html=message.html,
+            text=message.text,
+        )
+    )
+    if wake is not None:
+        run_after_commit(session, wake)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        sessionmaker: Callable[[], async_sessionmaker[AsyncSession]],
+        mailer: Mailer,
+        settings: Settings,
+    ) -> None:
+        # A callable, so tests can swap the app's sessionmaker underneath.
+        self._sessionmaker = sessionmaker
+        self._mailer = mailer
+        self._settings = settings
+        self._wake_event = asyncio.Event()
+
+    async def wake(self) -> None:
+        """Deliver soon: called after a commit that queued an email."""
+        self._wake_event.set()
+
+    async def run_forever(self) -> None:
+        poll = self._settings.OUTBOX_POLL_SECONDS
+        while True:
+            try:
+                await self.deliver_due()
+            except Exception:
+                logger.exception("email outbox pass failed; retrying")
+            try:
+                async with asyncio.timeout(poll):
+                    await self._wake_event.wait()
+            except TimeoutError:
+                pass
+            self._wake_event.clear()
+
+    async def deliver_due(self) -> int:
+        """Deliver every due email; returns how many were attempted."""
+        attempted = 0
+        while batch := await self._claim():
+            for row in batch:
+                await self._deliver(row)
+            attempted += len(batch)
+        return attempted
+
+    async def _claim(self) -> list[EmailOutbox]:
+        lease = timedelta(seconds=self._settings.MAIL_TIMEOUT * 3 + 30)
+        async with session_scope(self._sessionmaker()) as session:
+            rows = list(
+                await session.scalars(
+                    select(EmailOutbox)
+                    .where(EmailOutbox.status == PENDING)
+                    .where(EmailOutbox.next_attempt_at <= _now())
+                    .order_by(EmailOutbox.next_attempt_at)
+                    .limit(CLAIM_BATCH_SIZE)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            for row in rows:
+                row.attempts += 1
+                row.next_attempt_at = _now() + lease
+        return rows
+
+    async def _deliver(self, row: EmailOutbox) -> None:
+        message = EmailMessage(
+            kind=row.kind,
+            recipient=row.recipient,
+            subject=row.subject,
+            html=row.html,
+            text=row.text,
+        )
+        try:
+            async with asyncio.timeout(self._settings.MAIL_TIMEOUT):
+                await self._mailer.send(message)
+        except Exception as exc:
+            await self._record_failure(row, exc)
+            return
+        await self._update(row, status=SENT, sent_at=_now(), last_error=None)
+
+    async def _record_failure(self, row: EmailOutbox, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
+        if row.attempts >= self._settings.MAIL_MAX_ATTEMPTS:
+            logger.error(
+                "email delivery failed for good kind=%s to=%s attempts=%d error=%s",
+                row.kind,
+                row.recipient,
+                row.attempts,
+                error,
+            )
+            await self._update(row, status=FAILED, last_error=error)
+            return
+        delay = self._settings.MAIL_RETRY_BASE_SECONDS * 2 ** (row.attempts - 1)
+        logger.warning(
+            "email delivery failed, will retry kind=%s to=%s attempt=%d in=%ss",
+            row.kind,
+            row.recipient,
+            row.attempts,
+            delay,
+        )
+        await self._update(
+            row, next_attempt_at=_now() + timedelta(seconds=delay), last_error=error
+        )
+
+    async def _update(self, row: EmailOutbox, **values: object) -> None:
+        async with session_scope(self._sessionmaker()) as session:
+            await session.execute(
+                update(EmailOutbox).where(EmailOutbox.id == row.id).values(**values)
+            )

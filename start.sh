@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Start gatehouse: install uv if missing, install the locked dependencies, apply
+# the migrations, create the first superuser when one is configured, then serve.
+#
+#   ./start.sh                  development: SQLite in .gatehouse/, auto-reload
+#   PORT=9000 ./start.sh        another port (HOST defaults to 0.0.0.0)
+#   ENVIRONMENT=production DATABASE_URL=postgresql://... SECRET_KEY=... ./start.sh
+#
+# Settings come from the environment and .env (see .env.example).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+# The value of NAME in .env (the last assignment), without quotes or comment.
+dotenv_value() {
+    [[ -f .env ]] || return 0
+    sed -n -E "s/^[[:space:]]*(export[[:space:]]+)?$1[[:space:]]*=[[:space:]]*//p" .env |
+        tail -n 1 |
+        sed -E -e 's/[[:space:]]+#.*$//' -e 's/^["'\'']//' -e 's/["'\'']$//'
+}
+
+# NAME from the environment, else from .env, else DEFAULT (as the app reads it).
+setting() {
+    local name=$1 default=$2 value
+    value=${!name:-}
+    if [[ -z $value ]]; then
+        value=$(dotenv_value "$name")
+    fi
+    printf '%s' "${value:-$default}"
+}
+
+banner() {
+    printf '\n==> %s\n' "$*" >&2
+}
+
+uv_command=(uv)
+if ! command -v uv >/dev/null 2>&1; then
+    banner "uv not found: installing it with pip"
+    python3 -m pip install uv
+    # pip may put the executable outside PATH (or behind a pyenv shim not yet
+    # rehashed); the module always works.
+    if ! command -v uv >/dev/null 2>&1; then
+        uv_command=(python3 -m uv)
+    fi
+fi
+
+banner "Installing the locked dependencies (uv sync --frozen)"
+"${uv_command[@]}" sync --frozen
+
+banner "Applying database migrations (alembic upgrade head)"
+"${uv_command[@]}" run --no-sync alembic upgrade head
+
+# Exits quietly when FIRST_SUPERUSER_EMAIL is not set; idempotent when it is.
+"${uv_command[@]}" run --no-sync python -m commands.create_superuser --if-configured
+
+host=$(setting HOST 0.0.0.0)
+port=$(setting PORT 8000)
+environment=$(setting ENVIRONMENT development)
+# Client addresses behind a reverse proxy are taken from X-Forwarded-For by the
+# app itself, and only from TRUSTED_PROXIES: uvicorn must not rewrite them first.
+server_options=(--host "$host" --port "$port" --no-proxy-headers)
+if [[ $environment == development ]]; then
+    server_options+=(--reload --reload-dir app)
+fi
+
+banner "Serving on http://$host:$port (ENVIRONMENT=$environment)"
+exec "${uv_command[@]}" run --no-sync uvicorn app.asgi:app "${server_options[@]}"

@@ -1,0 +1,61 @@
+"""GET /health: liveness plus a database check; 503 when the database is down."""
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fixtures.app import http_client
+from tests.fixtures.app_factory import AppFactory, closed_port
+
+
+def unreachable_database_urls(tmp_path: Path) -> dict[str, str]:
+    not_a_directory = tmp_path / "a-file"
+    not_a_directory.write_text("")
+    return {
+        "postgresql": (
+            f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port()}/gatehouse"
+        ),
+        "unresolvable-host": "postgresql+asyncpg://postgres@db.gatehouse.invalid/x",
+        "sqlite": f"sqlite+aiosqlite:///{not_a_directory / 'gatehouse.db'}",
+    }
+
+
+async def test_health_is_ok_with_the_database_up(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    database = body["checks"]["database"]
+    assert database["status"] == "ok"
+    assert database["latency_ms"] >= 0
+    assert database.get("error") is None
+
+
+async def test_health_needs_no_token_and_is_outside_the_api_prefix(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await client.get("/health")).status_code == 200
+    assert (await client.get("/api/v1/health")).status_code == 404
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "unresolvable-host", "sqlite"])
+async def test_health_is_503_when_the_database_is_unreachable(
+    app_factory: AppFactory, tmp_path: Path, backend: str
+) -> None:
+    down = app_factory(DATABASE_URL=unreachable_database_urls(tmp_path)[backend])
+
+    async with http_client(down) as http:
+        response = await http.get("/health")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error"
+    database = body["checks"]["database"]
+    assert database["status"] == "error"
+    assert database["error"]
+    # The error names the kind of failure only, never connection details.
+    assert "127.0.0.1" not in response.text
+    assert "postgres@" not in response.text
+    assert str(tmp_path) not in response.text

@@ -1,0 +1,99 @@
+"""List endpoints cost a fixed number of SQL statements, whatever the page holds.
+
+Counts are compared between a page of 1 and a page of 100 rather than
+hard-coded: transaction statements (SQLite's BEGIN, SAVEPOINTs) differ by
+database. Both pages are full (`limit` = rows), so both take the same path
+through `fetch_page` (page query plus count query).
+"""
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import User
+from tests.fixtures.items import create_items
+from tests.fixtures.query_counter import QueryCounter, QueryLog
+from tests.fixtures.users import create_user
+
+ITEMS = "/api/v1/items"
+
+
+async def list_items_counting(
+    client: httpx.AsyncClient,
+    query_counter: QueryCounter,
+    headers: dict[str, str],
+    *,
+    limit: int,
+    expected_rows: int,
+) -> QueryLog:
+    with query_counter() as queries:
+        response = await client.get(
+            ITEMS, params={"limit": limit, "sort": "title"}, headers=headers
+        )
+    assert response.status_code == 200, response.text
+    assert len(response.json()["items"]) == expected_rows
+    return queries
+
+
+async def test_listing_100_items_costs_the_same_statements_as_1(
+    client: httpx.AsyncClient,
+    db_session: AsyncSession,
+    user: User,
+    user_headers: dict[str, str],
+    query_counter: QueryCounter,
+) -> None:
+    await create_items(db_session, user, 1)
+    one = await list_items_counting(
+        client, query_counter, user_headers, limit=1, expected_rows=1
+    )
+    await create_items(db_session, user, 99)
+    hundred = await list_items_counting(
+        client, query_counter, user_headers, limit=100, expected_rows=100
+    )
+
+    assert hundred.count == one.count
+    # The page and its total; nothing per row.
+    assert len(hundred.touching("items")) == 2
+
+
+async def test_a_first_page_with_room_left_skips_the_count_query(
+    client: httpx.AsyncClient,
+    db_session: AsyncSession,
+    user: User,
+    user_headers: dict[str, str],
+    query_counter: QueryCounter,
+) -> None:
+    await create_items(db_session, user, 1)
+    one = await list_items_counting(
+        client, query_counter, user_headers, limit=100, expected_rows=1
+    )
+    await create_items(db_session, user, 98)
+    many = await list_items_counting(
+        client, query_counter, user_headers, limit=100, expected_rows=99
+    )
+
+    assert many.count == one.count
+    assert len(many.touching("items")) == 1
+
+
+async def test_superuser_listing_many_owners_costs_the_same_as_one(
+    isolated_app: FastAPI,
+    client: httpx.AsyncClient,
+    db_session: AsyncSession,
+    user: User,
+    superuser_headers: dict[str, str],
+    query_counter: QueryCounter,
+) -> None:
+    await create_items(db_session, user, 1)
+    one = await list_items_counting(
+        client, query_counter, superuser_headers, limit=1, expected_rows=1
+    )
+    for _ in range(9):
+        owner = await create_user(isolated_app, db_session)
+        await create_items(db_session, owner, 11)
+    hundred = await list_items_counting(
+        client, query_counter, superuser_headers, limit=100, expected_rows=100
+    )
+
+    assert hundred.count == one.count
+    assert len(hundred.touching("users")) == len(one.touching("users"))
