@@ -31,6 +31,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core.config import Settings
 from app.core.errors import AppError, NotFound
+from app.core.net import client_ip
 from app.models import RefreshToken, User
 from app.models.refresh_token import IP_MAX_LENGTH, USER_AGENT_MAX_LENGTH
 
@@ -78,7 +79,8 @@ class ClientInfo:
         if agent is not None:
             agent = "".join(ch for ch in agent if ch.isprintable())
             agent = agent[:USER_AGENT_MAX_LENGTH] or None
-        ip = request.client.host[:IP_MAX_LENGTH] if request.client else None
+        trusted = tuple(request.app.state.settings.TRUSTED_PROXIES)
+        ip = client_ip(request, trusted)[:IP_MAX_LENGTH] or None
         return cls(user_agent=agent, ip=ip)
 
 
