@@ -1,13 +1,15 @@
-"""Application factory: settings, database, mailer, middleware, errors, routers."""
+"""Application factory: settings, database, email outbox, middleware, routers."""
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.api.errors import register_error_handlers
 from app.api.rate_limits import Limits
+from app.api.responses import EVERY_ROUTE
 from app.api.router import api_router
 from app.api.routes import health, prometheus
 from app.auth.backend import API_PREFIX, build_jwt_strategy
@@ -15,7 +17,7 @@ from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.rate_limit import RateLimiter
 from app.db.session import create_engine, create_sessionmaker, wait_for_background_tasks
-from app.email import create_mailer
+from app.email import EmailQueue, OutboxWorker, create_mailer
 from app.middleware.input_guard import UnstorableInputMiddleware
 from app.middleware.limits import RequestLimitsMiddleware
 from app.middleware.metrics import MetricsMiddleware, build_registry
@@ -25,7 +27,14 @@ from app.middleware.security_headers import SecurityHeadersMiddleware
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    worker: asyncio.Task[None] | None = None
+    if app.state.settings.OUTBOX_WORKER_ENABLED:
+        worker = asyncio.create_task(app.state.outbox_worker.run_forever())
     yield
+    if worker is not None:
+        worker.cancel()
+        with suppress(asyncio.CancelledError):
+            await worker
     await wait_for_background_tasks()
     await app.state.engine.dispose()
 
@@ -39,11 +48,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url="/redoc",
         lifespan=lifespan,
+        responses=EVERY_ROUTE,
     )
     app.state.settings = settings
     app.state.engine = create_engine(settings)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
     app.state.mailer = create_mailer(settings)
+    app.state.outbox_worker = OutboxWorker(
+        lambda: app.state.sessionmaker, app.state.mailer, settings
+    )
+    app.state.email_queue = EmailQueue(wake=app.state.outbox_worker.wake)
     app.state.jwt_strategy = build_jwt_strategy(settings)
     app.state.limits = Limits(settings, RateLimiter(settings.REDIS_URL))
 

@@ -32,7 +32,7 @@ from app.db.session import (
     session_scope,
     wait_for_background_tasks,
 )
-from app.email import create_mailer
+from app.email import EmailQueue
 from app.models import User
 from app.schemas.user import UserCreate, UserUpdate
 
@@ -97,7 +97,8 @@ def validated_email(email: str) -> str:
 
 
 def _user_manager(session: AsyncSession, settings: Settings) -> UserManager:
-    return UserManager(UserDatabase(session, User), settings, create_mailer(settings))
+    # Queued emails wait in the outbox for the app's worker or `send_emails`.
+    return UserManager(UserDatabase(session, User), settings, EmailQueue())
 
 
 async def _find_and_promote(

@@ -8,13 +8,14 @@ Routes declare `PageParamsDep`, a sort dependency made by `sort_dependency(...)`
 and `SearchDep`, then hand them to `app.services.listing.fetch_page`.
 """
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from app.services.listing import PageParams, SortSpec, as_utc
 
@@ -64,7 +65,21 @@ def _in_utc(moment: datetime | None) -> datetime | None:
         raise ValueError("must fall within years 1 to 9999 in UTC") from exc
 
 
-UtcMoment = Annotated[datetime | None, AfterValidator(_in_utc)]
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _not_a_timestamp(moment: object) -> object:
+    """Pydantic would read a number as Unix time; the schema promises date-time."""
+    if isinstance(moment, int | float) or (
+        isinstance(moment, str) and _NUMBER.fullmatch(moment.strip())
+    ):
+        raise ValueError("must be an ISO 8601 date-time, not a number")
+    return moment
+
+
+UtcMoment = Annotated[
+    datetime | None, BeforeValidator(_not_a_timestamp), AfterValidator(_in_utc)
+]
 
 
 async def created_range(

@@ -5,14 +5,13 @@ whichever limit was hit, so a client learns nothing about which key tripped it.
 """
 
 from collections.abc import AsyncIterator
-from functools import lru_cache
-from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
-from typing import Annotated
+from typing import Any
 
-from fastapi import Body, Depends, Form, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
 from limits import RateLimitItem
 
 from app.core.config import Settings
+from app.core.net import client_ip
 from app.core.rate_limit import RateLimiter, Verdict, parse_limit
 from app.models import User
 
@@ -22,38 +21,6 @@ RATE_LIMIT_RESPONSES: dict[int | str, dict[str, str]] = {
         "description": "Too many attempts; retry after `Retry-After` seconds."
     }
 }
-
-
-def client_ip(request: Request, trusted_proxies: tuple[str, ...]) -> str:
-    """The client's address, taking X-Forwarded-For only from trusted proxies.
-
-    Walks the forwarded chain from the nearest hop and returns the first
-    address that is not itself a trusted proxy.
-    """
-    peer = request.client.host if request.client else "unknown"
-    if not trusted_proxies or not _is_trusted(peer, trusted_proxies):
-        return peer
-    forwarded = request.headers.get("x-forwarded-for", "")
-    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-    for hop in reversed(hops):
-        if not _is_trusted(hop, trusted_proxies):
-            return hop
-    return hops[0] if hops else peer
-
-
-@lru_cache(maxsize=64)
-def _networks(
-    trusted_proxies: tuple[str, ...],
-) -> tuple[IPv4Network | IPv6Network, ...]:
-    return tuple(ip_network(network, strict=False) for network in trusted_proxies)
-
-
-def _is_trusted(address: str, trusted_proxies: tuple[str, ...]) -> bool:
-    try:
-        ip = ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in _networks(trusted_proxies))
 
 
 class Limits:
@@ -105,16 +72,26 @@ async def _enforce(
             raise _refuse(verdict)
 
 
-async def limit_login(
-    request: Request, username: Annotated[str, Form()]
-) -> AsyncIterator[None]:
+async def _body_field(request: Request, name: str) -> str:
+    """A string field of the form or JSON body, as the route already parsed it
+    (Starlette caches both), or "" when absent: the route reports that itself,
+    so a second parameter here would only repeat its 422 errors."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body: Any = await request.json()
+        value = body.get(name) if isinstance(body, dict) else None
+    else:
+        value = (await request.form()).get(name)
+    return value.strip().lower() if isinstance(value, str) else ""
+
+
+async def limit_login(request: Request) -> AsyncIterator[None]:
     """Login attempts per IP, and failed logins per IP and per account."""
     limits = _limits(request)
     if not limits.enabled:
         yield
         return
     ip = client_ip(request, limits.trusted_proxies)
-    account = username.strip().lower()
+    account = await _body_field(request, "username")
     for limit, scope, key in (
         (limits.login_failures_per_ip, "login-failed-ip", ip),
         (limits.login_failures_per_account, "login-failed-account", account),
@@ -143,9 +120,7 @@ async def limit_registration(request: Request) -> None:
         await _enforce(limits.limiter, (limits.register_per_ip, "register-ip", ip))
 
 
-async def limit_email_requests(
-    request: Request, email: Annotated[str, Body(embed=True)]
-) -> None:
+async def limit_email_requests(request: Request) -> None:
     """forgot-password and request-verify-token: per IP and per address."""
     limits = _limits(request)
     if limits.enabled:
@@ -153,7 +128,11 @@ async def limit_email_requests(
         await _enforce(
             limits.limiter,
             (limits.email_requests_per_ip, "email-ip", ip),
-            (limits.email_requests_per_address, "email-address", email.strip().lower()),
+            (
+                limits.email_requests_per_address,
+                "email-address",
+                await _body_field(request, "email"),
+            ),
         )
 
 

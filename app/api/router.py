@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import auth, items, metrics, sessions, stats, users
+from app.api.routes import audit, auth, items, metrics, sessions, stats, users
 
 api_router = APIRouter()
 api_router.include_router(auth.router)
@@ -12,3 +12,4 @@ api_router.include_router(users.router)
 api_router.include_router(items.router)
 api_router.include_router(stats.router)
 api_router.include_router(metrics.router)
+api_router.include_router(audit.router)

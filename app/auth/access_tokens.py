@@ -77,6 +77,9 @@ class SessionJWTStrategy(JWTStrategy[User, uuid.UUID]):
         )
         if user is None or user.token_version != claims.version:
             return None
+        if self.request is not None:
+            # Names the actor in the audit trail and the user in the access log.
+            self.request.state.user_id = user.id
         return AccessSession(user=user, session_id=claims.session_id)
 
     async def write_token(self, user: User) -> str:

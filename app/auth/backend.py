@@ -1,6 +1,7 @@
 """fastapi-users wiring: adapter and manager dependencies, JWT backend, current user."""
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -25,7 +26,8 @@ async def get_user_db(session: AsyncSessionDep) -> UserDatabase:
 async def get_user_manager(
     request: Request, user_db: Annotated[UserDatabase, Depends(get_user_db)]
 ) -> UserManager:
-    return UserManager(user_db, request.app.state.settings, request.app.state.mailer)
+    state = request.app.state
+    return UserManager(user_db, state.settings, state.email_queue)
 
 
 async def get_jwt_strategy(request: Request) -> SessionJWTStrategy:
@@ -50,9 +52,28 @@ auth_backend = AuthenticationBackend[User, uuid.UUID](
 
 fastapi_users = FastAPIUsers[User, uuid.UUID](get_user_manager, [auth_backend])
 
-current_active_user = fastapi_users.current_user(active=True)
-current_verified_user = fastapi_users.current_user(active=True, verified=True)
-current_superuser = fastapi_users.current_user(active=True, superuser=True)
+CurrentUserDependency = Callable[..., Awaitable[User]]
+
+
+def _noting_user_id(dependency: CurrentUserDependency) -> CurrentUserDependency:
+    """`dependency`, also putting the user's id on the request for the access log."""
+
+    async def current_user(
+        request: Request, user: Annotated[User, Depends(dependency)]
+    ) -> User:
+        request.state.user_id = user.id
+        return user
+
+    return current_user
+
+
+current_active_user = _noting_user_id(fastapi_users.current_user(active=True))
+current_verified_user = _noting_user_id(
+    fastapi_users.current_user(active=True, verified=True)
+)
+current_superuser = _noting_user_id(
+    fastapi_users.current_user(active=True, superuser=True)
+)
 
 
 # --- the session behind an access token (refresh, logout, sessions routes) ---
@@ -69,6 +90,8 @@ async def optional_access_session(
     access = await strategy.read_session(token, user_manager)
     if access is None or not access.user.is_active:
         return None
+    if strategy.request is not None:
+        strategy.request.state.user_id = access.user.id
     return access
 
 

@@ -26,23 +26,31 @@ from app.auth.refresh import (
 )
 from app.core.config import Settings
 from app.email import (
-    Mailer,
+    EmailQueue,
     build_reset_password_email,
     build_verify_email,
-    queue_email,
 )
 from app.models import User
+from app.models.audit_event import AuditEventKind
 from app.schemas.common import reject_unstorable_text
+from app.services.audit import (
+    AccountSnapshot,
+    account_changes,
+    record_event,
+    request_user_id,
+)
 
 
 class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
     user_db: UserDatabase
 
-    def __init__(self, user_db: UserDatabase, settings: Settings, mailer: Mailer):
+    def __init__(
+        self, user_db: UserDatabase, settings: Settings, email_queue: EmailQueue
+    ):
         self.password_helper_async = password_helper_for(settings)
         super().__init__(user_db, self.password_helper_async)
         self.settings = settings
-        self.mailer = mailer
+        self.email_queue = email_queue
         self.reset_password_secret = settings.secret("RESET_PASSWORD_SECRET_KEY")
         self.reset_password_token_secret = self.reset_password_secret
         self.reset_password_token_lifetime_seconds = (
@@ -142,6 +150,21 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
             await revoke_user_sessions(self.user_db.session, user.id)
         return await self.user_db.update(user, validated)
 
+    async def update(
+        self,
+        user_update: schemas.BaseUserUpdate,
+        user: User,
+        safe: bool = False,
+        request: Request | None = None,
+    ) -> User:
+        """fastapi-users' update, audited: `user` is changed in place, so the
+        fields are snapshotted first to tell what the update changed."""
+        before = AccountSnapshot.of(user)
+        updated_user = await super().update(user_update, user, safe, request)
+        for kind, details in account_changes(before, updated_user):
+            self._audit(kind, updated_user, request, details)
+        return updated_user
+
     # --- password reset with a cheap, keyed fingerprint -------------------
 
     async def forgot_password(self, user: User, request: Request | None = None) -> None:
@@ -194,6 +217,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         request: Request | None = None,
         response: Response | None = None,
     ) -> None:
+        self._audit(AuditEventKind.LOGIN_SUCCEEDED, user, request, actor_id=user.id)
         if request is None or response is None:
             return
         token = await start_session(
@@ -205,7 +229,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         )
         set_refresh_cookie(response, token, self.settings)
 
-    # --- hooks: emails go out after the transaction commits --------------
+    # --- hooks: emails are queued in the outbox, sent once committed -------
 
     async def on_after_register(
         self, user: User, request: Request | None = None
@@ -225,7 +249,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         message = build_verify_email(
             self.settings, email=user.email, full_name=user.full_name, token=token
         )
-        queue_email(self.user_db.session, self.mailer, message)
+        self.email_queue.queue(self.user_db.session, message)
 
     async def on_after_forgot_password(
         self, user: User, token: str, request: Request | None = None
@@ -233,4 +257,47 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         message = build_reset_password_email(
             self.settings, email=user.email, full_name=user.full_name, token=token
         )
-        queue_email(self.user_db.session, self.mailer, message)
+        self.email_queue.queue(self.user_db.session, message)
+
+    # --- the audit trail, written in the request's transaction --------------
+
+    async def on_after_verify(self, user: User, request: Request | None = None) -> None:
+        self._audit(AuditEventKind.EMAIL_VERIFIED, user, request)
+
+    async def on_after_reset_password(
+        self, user: User, request: Request | None = None
+    ) -> None:
+        self._audit(AuditEventKind.PASSWORD_RESET, user, request)
+
+    async def on_after_delete(self, user: User, request: Request | None = None) -> None:
+        # The row is gone: no foreign key to it; the id is kept in the details.
+        actor_id = request_user_id(request)
+        record_event(
+            self.user_db.session,
+            AuditEventKind.USER_DELETED,
+            actor_id=None if actor_id == user.id else actor_id,
+            target_id=None,
+            target_email=user.email,
+            request=request,
+            details={"user_id": str(user.id)},
+        )
+
+    def _audit(
+        self,
+        kind: AuditEventKind,
+        user: User,
+        request: Request | None,
+        details: dict[str, Any] | None = None,
+        *,
+        actor_id: uuid.UUID | None = None,
+    ) -> None:
+        """Record `kind` done to `user`, by `actor_id` or the request's user."""
+        record_event(
+            self.user_db.session,
+            kind,
+            actor_id=actor_id or request_user_id(request),
+            target_id=user.id,
+            target_email=user.email,
+            request=request,
+            details=details,
+        )

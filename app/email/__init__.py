@@ -1,25 +1,21 @@
-"""Transactional email: message builders, templates and the senders."""
+"""Transactional email: message builders, templates, the outbox and the senders."""
 
 from app.email.messages import (
     EmailMessage,
     build_reset_password_email,
     build_verify_email,
 )
-from app.email.sender import (
-    ConsoleMailer,
-    Mailer,
-    SmtpMailer,
-    create_mailer,
-    queue_email,
-)
+from app.email.outbox import EmailQueue, OutboxWorker
+from app.email.sender import ConsoleMailer, Mailer, SmtpMailer, create_mailer
 
 __all__ = [
     "ConsoleMailer",
     "EmailMessage",
+    "EmailQueue",
     "Mailer",
+    "OutboxWorker",
     "SmtpMailer",
     "build_reset_password_email",
     "build_verify_email",
     "create_mailer",
-    "queue_email",
 ]

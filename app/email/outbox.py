@@ -1,7 +1,7 @@
 """The email outbox: durable queueing in the request's transaction, and delivery.
 
-`queue_email` adds a row to `email_outbox` in the caller's transaction, so an
-email exists exactly when the change that caused it was committed, and it
+`EmailQueue.queue` adds a row to `email_outbox` in the caller's transaction, so
+an email exists exactly when the change that caused it was committed, and it
 survives a restart. `OutboxWorker` delivers due rows with bounded retries and
 exponential backoff; several workers (processes) can run at once because a
 claim locks rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite serialises
@@ -10,14 +10,15 @@ writers) and leases them by moving `next_attempt_at` forward.
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
-from app.db.session import run_after_commit, session_scope
+from app.db.session import AfterCommit, run_after_commit, session_scope
 from app.email.messages import EmailMessage
 from app.email.sender import Mailer
 from app.models.email_outbox import FAILED, PENDING, SENT, EmailOutbox
@@ -25,26 +26,33 @@ from app.models.email_outbox import FAILED, PENDING, SENT, EmailOutbox
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH_SIZE = 20
+# Added to the time a claimed batch may take, so a lease outlives slow sends.
+LEASE_MARGIN_SECONDS = 30
 MAX_ERROR_LENGTH = 500
 
+SessionmakerGetter = Callable[[], async_sessionmaker[AsyncSession]]
 
-def queue_email(
-    session: AsyncSession,
-    message: EmailMessage,
-    wake: Callable[[], Awaitable[None]] | None = None,
-) -> None:
-    """Store `message` for delivery once the session's transaction commits."""
-    session.add(
-        EmailOutbox(
-            kind=message.kind,
-            recipient=message.recipient,
-            subject=message.subject,
-            html=message.html,
-            text=message.text,
+
+class EmailQueue:
+    """What the request path sees of the outbox: queue now, deliver after commit."""
+
+    def __init__(self, wake: AfterCommit | None = None) -> None:
+        # Called after the commit, to have a worker in this process deliver soon.
+        self._wake = wake
+
+    def queue(self, session: AsyncSession, message: EmailMessage) -> None:
+        """Store `message` in the session's transaction; it goes out once committed."""
+        session.add(
+            EmailOutbox(
+                kind=message.kind,
+                recipient=message.recipient,
+                subject=message.subject,
+                html=message.html,
+                text=message.text,
+            )
         )
-    )
-    if wake is not None:
-        run_after_commit(session, wake)
+        if self._wake is not None:
+            run_after_commit(session, self._wake)
 
 
 def _now() -> datetime:
@@ -53,46 +61,54 @@ def _now() -> datetime:
 
 class OutboxWorker:
     def __init__(
-        self,
-        sessionmaker: Callable[[], async_sessionmaker[AsyncSession]],
-        mailer: Mailer,
-        settings: Settings,
+        self, sessionmaker: SessionmakerGetter, mailer: Mailer, settings: Settings
     ) -> None:
         # A callable, so tests can swap the app's sessionmaker underneath.
         self._sessionmaker = sessionmaker
         self._mailer = mailer
         self._settings = settings
-        self._wake_event = asyncio.Event()
+        # Made by run_forever, in the event loop that waits on it.
+        self._wake_event: asyncio.Event | None = None
+        self._stopping = False
 
     async def wake(self) -> None:
         """Deliver soon: called after a commit that queued an email."""
-        self._wake_event.set()
+        if self._wake_event is not None:
+            self._wake_event.set()
+
+    def stop(self) -> None:
+        """Make run_forever return once the emails it has claimed are sent."""
+        self._stopping = True
+        if self._wake_event is not None:
+            self._wake_event.set()
 
     async def run_forever(self) -> None:
-        poll = self._settings.OUTBOX_POLL_SECONDS
-        while True:
-            try:
-                await self.deliver_due()
-            except Exception:
-                logger.exception("email outbox pass failed; retrying")
-            try:
-                async with asyncio.timeout(poll):
-                    await self._wake_event.wait()
-            except TimeoutError:
-                pass
-            self._wake_event.clear()
+        """Deliver due emails when woken or every OUTBOX_POLL_SECONDS, until stopped."""
+        self._wake_event = wake_event = asyncio.Event()
+        try:
+            while not self._stopping:
+                # Cleared before the pass: a wake during it means another pass.
+                wake_event.clear()
+                try:
+                    await self.deliver_due()
+                except Exception:
+                    logger.exception("email outbox pass failed; retrying")
+                with suppress(TimeoutError):
+                    async with asyncio.timeout(self._settings.OUTBOX_POLL_SECONDS):
+                        await wake_event.wait()
+        finally:
+            self._wake_event = None
 
     async def deliver_due(self) -> int:
-        """Deliver every due email; returns how many were attempted."""
+        """Deliver every due email; returns how many attempts were made."""
         attempted = 0
-        while batch := await self._claim():
+        while not self._stopping and (batch := await self._claim()):
             for row in batch:
                 await self._deliver(row)
             attempted += len(batch)
         return attempted
 
     async def _claim(self) -> list[EmailOutbox]:
-        lease = timedelta(seconds=self._settings.MAIL_TIMEOUT * 3 + 30)
         async with session_scope(self._sessionmaker()) as session:
             rows = list(
                 await session.scalars(
@@ -103,6 +119,11 @@ class OutboxWorker:
                     .limit(CLAIM_BATCH_SIZE)
                     .with_for_update(skip_locked=True)
                 )
+            )
+            # The rows are sent one after the other, each within MAIL_TIMEOUT:
+            # the lease must outlast the whole batch or another worker resends.
+            lease = timedelta(
+                seconds=self._settings.MAIL_TIMEOUT * len(rows) + LEASE_MARGIN_SECONDS
             )
             for row in rows:
                 row.attempts += 1
@@ -139,11 +160,13 @@ class OutboxWorker:
             return
         delay = self._settings.MAIL_RETRY_BASE_SECONDS * 2 ** (row.attempts - 1)
         logger.warning(
-            "email delivery failed, will retry kind=%s to=%s attempt=%d in=%ss",
+            "email delivery failed, will retry kind=%s to=%s attempt=%d in=%ss "
+            "error=%s",
             row.kind,
             row.recipient,
             row.attempts,
             delay,
+            error,
         )
         await self._update(
             row, next_attempt_at=_now() + timedelta(seconds=delay), last_error=error

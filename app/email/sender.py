@@ -6,10 +6,8 @@ from typing import Protocol
 from fastapi_mail import ConnectionConfig, FastMail, MessageSchema, MessageType
 from fastapi_mail.schemas import MultipartSubtypeEnum
 from pydantic import NameEmail
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.db.session import run_after_commit
 from app.email.messages import EmailMessage
 
 logger = logging.getLogger(__name__)
@@ -71,17 +69,3 @@ class SmtpMailer:
 
 def create_mailer(settings: Settings) -> Mailer:
     return SmtpMailer(settings) if settings.MAIL_SERVER else ConsoleMailer()
-
-
-def queue_email(session: AsyncSession, mailer: Mailer, message: EmailMessage) -> None:
-    """Send `message` after the session commits, never failing the request."""
-
-    async def deliver() -> None:
-        try:
-            await mailer.send(message)
-        except Exception:
-            logger.exception(
-                "sending email failed kind=%s to=%s", message.kind, message.recipient
-            )
-
-    run_after_commit(session, deliver)

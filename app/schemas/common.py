@@ -32,6 +32,21 @@ class ErrorRead(BaseModel):
     detail: str | dict[str, Any]
 
 
+class FieldError(BaseModel):
+    """One invalid input: where (`["body", "email"]`), why, and its kind."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorRead(BaseModel):
+    """A 422: the invalid fields, or `INVALID_INPUT` when the database refused a
+    value that passed validation."""
+
+    detail: list[FieldError] | str
+
+
 class Page[ItemT](BaseModel):
     """The envelope of every list endpoint."""
 

@@ -19,7 +19,14 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi_users.authentication.transport.bearer import BearerResponse
 
+from app.api.audit import LoginFailureAudit
 from app.api.deps import SessionDep, SettingsDep
+from app.api.rate_limits import (
+    RATE_LIMIT_RESPONSES,
+    EmailRequestLimit,
+    LoginLimit,
+    RegistrationLimit,
+)
 from app.auth.backend import (
     OptionalAccessSession,
     TokenStrategy,
@@ -39,6 +46,7 @@ from app.auth.refresh import (
     RefreshRefused,
     RefreshTokenMissing,
     clear_refresh_cookie,
+    hash_token,
     refresh_session,
     revoke_family,
     revoke_family_of_token,
@@ -46,6 +54,7 @@ from app.auth.refresh import (
 )
 from app.schemas.common import ErrorRead
 from app.schemas.user import UserCreate, UserRead
+from app.services.audit import record_logout
 
 
 def _login_only(auth_router: APIRouter) -> APIRouter:
@@ -59,11 +68,40 @@ def _login_only(auth_router: APIRouter) -> APIRouter:
     return auth_router
 
 
+def _split(source: APIRouter, path: str) -> tuple[APIRouter, APIRouter]:
+    """`source`'s route at `path`, and its other routes, as two routers (so a
+    rate limit applies to the email-sending route only)."""
+    chosen, rest = APIRouter(), APIRouter()
+    for route in source.routes:
+        is_chosen = isinstance(route, APIRoute) and route.path == path
+        (chosen if is_chosen else rest).routes.append(route)
+    return chosen, rest
+
+
+request_verify_token, verify = _split(
+    fastapi_users.get_verify_router(UserRead), "/request-verify-token"
+)
+forgot_password, reset_password = _split(
+    fastapi_users.get_reset_password_router(), "/forgot-password"
+)
+
 router = APIRouter(prefix="/auth", tags=["auth"])
-router.include_router(_login_only(fastapi_users.get_auth_router(auth_backend)))
-router.include_router(fastapi_users.get_register_router(UserRead, UserCreate))
-router.include_router(fastapi_users.get_verify_router(UserRead))
-router.include_router(fastapi_users.get_reset_password_router())
+router.include_router(
+    _login_only(fastapi_users.get_auth_router(auth_backend)),
+    dependencies=[LoginLimit, LoginFailureAudit],
+    responses=RATE_LIMIT_RESPONSES,
+)
+router.include_router(
+    fastapi_users.get_register_router(UserRead, UserCreate),
+    dependencies=[RegistrationLimit],
+    responses=RATE_LIMIT_RESPONSES,
+)
+for email_sending in (request_verify_token, forgot_password):
+    router.include_router(
+        email_sending, dependencies=[EmailRequestLimit], responses=RATE_LIMIT_RESPONSES
+    )
+router.include_router(verify)
+router.include_router(reset_password)
 
 
 # --- sessions for SPAs: refresh cookie rotation and logout --------------------
@@ -138,6 +176,7 @@ async def refresh_access_token(
     },
 )
 async def logout(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     access: OptionalAccessSession,
@@ -159,6 +198,12 @@ async def logout(
         await revoke_family(session, access.session_id)
     if token and use_cookie:
         await revoke_family_of_token(session, token)
+    await record_logout(
+        session,
+        request,
+        user=None if access is None else access.user,
+        refresh_token_hash=hash_token(token) if token and use_cookie else None,
+    )
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_refresh_cookie(response, settings)
     return response

@@ -17,6 +17,7 @@ from app.api.listing import (
     SearchDep,
     sort_dependency,
 )
+from app.api.rate_limits import RATE_LIMIT_RESPONSES, enforce_password_change_limit
 from app.models import User
 from app.schemas.common import ErrorRead, Page
 from app.schemas.user import (
@@ -197,6 +198,7 @@ async def read_me(user: CurrentUser) -> User:
         **_error(
             status.HTTP_400_BAD_REQUEST, f"{INVALID_CURRENT_PASSWORD} {UPDATE_REFUSED}"
         ),
+        **RATE_LIMIT_RESPONSES,
     },
 )
 async def update_me(
@@ -211,6 +213,8 @@ async def update_me(
     unverified and sends a verification email to it. `is_active`,
     `is_superuser` and `is_verified` are ignored.
     """
+    if changes.password is not None:
+        await enforce_password_change_limit(request, user)
     return await users_service.update_own_account(manager, user, changes, request)
 
 
@@ -243,11 +247,13 @@ async def delete_me(
             '`{"code": "UPDATE_USER_INVALID_PASSWORD", "reason": ...}`: the new '
             "password fails the policy.",
         ),
+        **RATE_LIMIT_RESPONSES,
     },
 )
 async def change_my_password(
     request: Request, user: CurrentUser, manager: UserManagerDep, data: PasswordChange
 ) -> None:
+    await enforce_password_change_limit(request, user)
     await users_service.change_password(
         manager, user, data.current_password, data.new_password, request
     )

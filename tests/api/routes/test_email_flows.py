@@ -6,10 +6,10 @@ import re
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db.session import wait_for_background_tasks
-from app.models import User
+from app.models import EmailOutbox, User
 from tests.fixtures.app import FRONTEND_URL, http_client
 from tests.fixtures.app_factory import AppFactory, closed_port, join_test_transaction
 from tests.fixtures.smtp import Mailbox, ReceivedEmail
@@ -69,9 +69,17 @@ async def register(
 
 
 async def settled(mailbox: Mailbox, recipient: str) -> list[ReceivedEmail]:
-    """Every email to `recipient` once all queued deliveries have finished."""
-    await wait_for_background_tasks()
+    """Every email to `recipient`: the test clients deliver before returning."""
     return mailbox.to(recipient)
+
+
+async def outbox_row(session: AsyncSession, recipient: str) -> EmailOutbox:
+    row = await session.scalar(
+        select(EmailOutbox).where(EmailOutbox.recipient == recipient)
+    )
+    assert row is not None, f"no outbox row for {recipient}"
+    await session.refresh(row)
+    return row
 
 
 # --- verification ----------------------------------------------------------
@@ -189,7 +197,6 @@ async def test_request_verify_token_sends_nothing_for_unknown_or_verified(
     ]
 
     assert [r.status_code for r in responses] == [202, 202, 202]
-    await wait_for_background_tasks()
     assert mailbox.received == []
 
 
@@ -232,7 +239,6 @@ async def test_forgot_password_sends_nothing_for_unknown_or_inactive(
 
     assert (unknown.status_code, refused.status_code) == (202, 202)
     assert unknown.json() == refused.json()
-    await wait_for_background_tasks()
     assert mailbox.received == []
 
 
@@ -371,9 +377,18 @@ async def test_links_ignore_the_request_host(
 # --- delivery failures and the console mailer ------------------------------
 
 
-async def test_smtp_failure_does_not_fail_registration_and_is_logged(
+def logged(caplog: pytest.LogCaptureFixture, level: int, recipient: str) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno == level and recipient in record.getMessage()
+    ]
+
+
+async def test_smtp_failure_does_not_fail_registration_and_is_retried_later(
     app_factory: AppFactory,
     test_sessionmaker: async_sessionmaker[AsyncSession],
+    db_session: AsyncSession,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     broken = join_test_transaction(
@@ -383,17 +398,41 @@ async def test_smtp_failure_does_not_fail_registration_and_is_logged(
 
     async with http_client(broken) as http:
         response = await register(http, "unlucky@example.com")
-    await wait_for_background_tasks()
 
     assert response.json()["email"] == "unlucky@example.com"
-    failures = [
-        record
-        for record in caplog.records
-        if record.levelno >= logging.ERROR
-        and "unlucky@example.com" in record.getMessage()
-    ]
-    assert len(failures) == 1, [r.getMessage() for r in caplog.records]
-    assert "verify_email" in failures[0].getMessage()
+    [warning] = logged(caplog, logging.WARNING, "unlucky@example.com")
+    assert "verify_email" in warning
+    assert logged(caplog, logging.ERROR, "unlucky@example.com") == []
+    row = await outbox_row(db_session, "unlucky@example.com")
+    assert (row.status, row.attempts, row.kind) == ("pending", 1, "verify_email")
+    assert row.last_error is not None
+    assert row.next_attempt_at > row.created_at
+
+
+async def test_smtp_failure_is_logged_once_after_the_last_attempt(
+    app_factory: AppFactory,
+    test_sessionmaker: async_sessionmaker[AsyncSession],
+    db_session: AsyncSession,
+    user: User,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = join_test_transaction(
+        app_factory(
+            MAIL_PORT=closed_port(), MAIL_MAX_ATTEMPTS=3, MAIL_RETRY_BASE_SECONDS=0
+        ),
+        test_sessionmaker,
+    )
+    caplog.set_level(logging.INFO)
+
+    async with http_client(broken) as http:
+        response = await http.post(FORGOT, json={"email": user.email})
+
+    assert response.status_code == 202
+    assert len(logged(caplog, logging.WARNING, user.email)) == 2
+    [failure] = logged(caplog, logging.ERROR, user.email)
+    assert "reset_password" in failure
+    row = await outbox_row(db_session, user.email)
+    assert (row.status, row.attempts) == ("failed", 3)
 
 
 async def test_console_mailer_logs_the_email_and_its_link(
@@ -407,7 +446,6 @@ async def test_console_mailer_logs_the_email_and_its_link(
 
     async with http_client(console) as http:
         await register(http, "console@example.com")
-    await wait_for_background_tasks()
 
     logged = [
         record.getMessage()

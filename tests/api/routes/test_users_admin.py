@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.session import session_scope, wait_for_background_tasks
+from app.db.session import session_scope
 from app.models import Item, User
 from tests.fixtures.items import create_item
 from tests.fixtures.smtp import Mailbox
@@ -375,7 +375,6 @@ async def test_superuser_creates_a_user_with_flags(
     assert stored.hashed_password.startswith("$argon2id$")
     staff_headers = await login(client, "staff@example.com")
     assert (await client.get(USERS, headers=staff_headers)).status_code == 200
-    await wait_for_background_tasks()
     assert mailbox.to("staff@example.com") == []
 
 
@@ -478,7 +477,6 @@ async def test_bulk_creates_every_user_and_emails_the_unverified(
     assert [user["is_superuser"] for user in body] == [False, False, True]
     assert await user_count(db_session) == 4
     await mailbox.wait_for("one@example.com")
-    await wait_for_background_tasks()
     assert mailbox.to("two@example.com") == mailbox.to("three@example.com") == []
     await login(client, "two@example.com")
 
@@ -537,7 +535,6 @@ async def test_bulk_conflicts_name_every_email_and_write_nothing(
         }
     }
     assert await user_count(db_session) == before
-    await wait_for_background_tasks()
     assert mailbox.to("fine@example.com") == []
 
 
@@ -631,7 +628,6 @@ async def test_bulk_conflict_commits_nothing_on_real_connections(
     assert response.status_code == 409
     async with session_scope(app.state.sessionmaker) as session:
         assert await user_count(session) == 2
-    await wait_for_background_tasks()
     assert mailbox.to("first@example.com") == []
 
 
