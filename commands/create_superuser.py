@@ -19,7 +19,6 @@ from collections.abc import Callable
 
 from fastapi_users import exceptions
 from pydantic import EmailStr, TypeAdapter, ValidationError
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -35,6 +34,7 @@ from app.db.session import (
 from app.email import EmailQueue
 from app.models import User
 from app.schemas.user import UserCreate, UserUpdate
+from commands._common import database_label
 
 EXIT_OK = 0
 EXIT_REFUSED = 1  # bad input or a database error; nothing was written
@@ -181,7 +181,7 @@ async def _create_or_promote(
 
 
 def _database_error(settings: Settings, exc: Exception) -> CommandError:
-    url = make_url(settings.DATABASE_URL).render_as_string(hide_password=True)
+    url = database_label(settings)
     # The driver's own error, not SQLAlchemy's text, which quotes the parameters.
     cause = getattr(exc, "orig", None) or exc
     return CommandError(

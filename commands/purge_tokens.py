@@ -18,17 +18,13 @@ import argparse
 import asyncio
 import sys
 
-from pydantic import ValidationError
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.auth.refresh import purge_expired, utc_now
-from app.core.config import Settings, get_settings
+from app.core.config import Settings
 from app.db.session import create_engine, create_sessionmaker, session_scope
+from commands._common import EXIT_OK, EXIT_USAGE, load_settings, report_failure
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 DEFAULT_BATCH_SIZE = 10_000
 
 
@@ -68,20 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         help=f"rows deleted per transaction (default {DEFAULT_BATCH_SIZE})",
     )
     args = parser.parse_args(argv)
-    try:
-        settings = get_settings()
-    except ValidationError as exc:
-        sys.stderr.write(f"Error: invalid settings: {exc}\n")
+    settings = load_settings()
+    if settings is None:
         return EXIT_USAGE
     try:
         deleted = asyncio.run(purge_tokens(settings, args.batch_size))
     except (SQLAlchemyError, OSError) as exc:
-        url = make_url(settings.DATABASE_URL).render_as_string(hide_password=True)
-        sys.stderr.write(
-            f"Error: could not purge refresh tokens in {url}: "
-            f"{type(exc).__name__}: {exc}\n"
-        )
-        return EXIT_FAILED
+        return report_failure("purge refresh tokens", settings, exc)
     sys.stdout.write(f"Deleted {deleted} expired refresh token(s).\n")
     return EXIT_OK
 

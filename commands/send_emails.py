@@ -16,18 +16,13 @@ import signal
 import sys
 from contextlib import suppress
 
-from pydantic import ValidationError
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.core.config import Settings, get_settings
+from app.core.config import Settings
 from app.core.logging import configure_logging
 from app.db.session import create_engine, create_sessionmaker
 from app.email import OutboxWorker, create_mailer
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+from commands._common import EXIT_OK, EXIT_USAGE, load_settings, report_failure
 
 
 async def send_emails(settings: Settings, *, once: bool) -> int:
@@ -75,20 +70,14 @@ def main(argv: list[str] | None = None) -> int:
         help="deliver the emails due now, then exit (default: run until stopped)",
     )
     args = parser.parse_args(argv)
-    try:
-        settings = get_settings()
-    except ValidationError as exc:
-        sys.stderr.write(f"Error: invalid settings: {exc}\n")
+    settings = load_settings()
+    if settings is None:
         return EXIT_USAGE
     configure_logging(settings)
     try:
         attempted = asyncio.run(send_emails(settings, once=args.once))
     except (SQLAlchemyError, OSError) as exc:
-        url = make_url(settings.DATABASE_URL).render_as_string(hide_password=True)
-        sys.stderr.write(
-            f"Error: could not deliver emails from {url}: {type(exc).__name__}: {exc}\n"
-        )
-        return EXIT_FAILED
+        return report_failure("deliver emails", settings, exc)
     if args.once:
         sys.stdout.write(f"Attempted {attempted} email(s).\n")
     return EXIT_OK
