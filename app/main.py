@@ -10,13 +10,18 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.api.errors import register_error_handlers
 from app.api.rate_limits import Limits
 from app.api.responses import EVERY_ROUTE
-from app.api.router import api_router
+from app.api.router import API_ROUTERS
 from app.api.routes import health, prometheus
 from app.auth.backend import API_PREFIX, build_jwt_strategy
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.rate_limit import RateLimiter
-from app.db.session import create_engine, create_sessionmaker, wait_for_background_tasks
+from app.db.session import (
+    create_engine,
+    create_read_sessionmaker,
+    create_sessionmaker,
+    wait_for_background_tasks,
+)
 from app.email import EmailQueue, OutboxWorker, create_mailer
 from app.middleware.input_guard import UnstorableInputMiddleware
 from app.middleware.limits import RequestLimitsMiddleware
@@ -53,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = create_engine(settings)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
+    app.state.read_sessionmaker = create_read_sessionmaker(app.state.engine)
     app.state.mailer = create_mailer(settings)
     app.state.outbox_worker = OutboxWorker(
         lambda: app.state.sessionmaker, app.state.mailer, settings
@@ -85,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     register_error_handlers(app)
-    app.include_router(api_router, prefix=API_PREFIX)
+    # Routes are matched in order: the probes first, they are hit the most.
     app.include_router(health.router)
+    for router in API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     return app

@@ -28,164 +28,39 @@ Takes about a minute; it is not part of the test suite and does not run in CI.
 
 import argparse
 import asyncio
-import os
-import random
 import statistics
 import sys
 import time
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from alembic import command
-from alembic.config import Config
 from fastapi import FastAPI
-from sqlalchemy import event, insert, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.auth.passwords import password_helper_for
-from app.core.config import PROJECT_ROOT, Settings, normalize_database_url
+from app.core.config import Settings
 from app.main import create_app
-from app.models import Item, User
+from commands._bench_database import (
+    OWN_ITEMS,
+    PASSWORD,
+    SUPERUSER_EMAIL,
+    USER_EMAIL,
+    Clients,
+    bench_database_url,
+    capture_sql,
+    explain_plan,
+    prepare_schema,
+    seed,
+)
 
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/gatehouse_bench"
-PASSWORD = "bench-Passphrase-2026"
-SUPERUSER_EMAIL = "bench-admin@example.com"
-USER_EMAIL = "bench-user@example.com"
-OWN_ITEMS = 100
-BATCH = 5_000
 WARMUP_REQUESTS = 10
-SEED = 20261122
-
-WORDS = (
-    "amber basalt cedar delta ember fjord garnet harbor indigo juniper kestrel "
-    "lagoon meadow nimbus obsidian prairie quartz raven sierra tundra umber "
-    "violet willow xenon yarrow zephyr"
-).split()
 
 
 def out(line: str = "") -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
-
-
-# --- database preparation -------------------------------------------------------
-
-
-async def reset_schema(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-
-
-async def vacuum_analyze(engine: AsyncEngine) -> None:
-    async with engine.connect() as connection:
-        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        for table in ("users", "items"):
-            await autocommit.execute(text(f"VACUUM ANALYZE {table}"))
-
-
-def migrate(url: str) -> None:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.attributes["database_url"] = url
-    config.attributes["configure_logger"] = False
-    command.upgrade(config, "head")
-
-
-@dataclass(frozen=True)
-class Clients:
-    superuser_id: uuid.UUID
-    user_id: uuid.UUID
-    busy_owner_id: uuid.UUID  # another user, for the superuser's owner filter
-
-
-def random_moment(rng: random.Random, now: datetime) -> datetime:
-    return now - timedelta(seconds=rng.randrange(2 * 365 * 24 * 3600))
-
-
-def user_rows(
-    count: int, hashed_password: str, rng: random.Random, now: datetime
-) -> list[dict[str, Any]]:
-    rows = []
-    for n in range(count):
-        created = random_moment(rng, now)
-        rows.append(
-            {
-                "id": uuid.uuid4(),
-                "email": f"bench{n}@example.com",
-                "hashed_password": hashed_password,
-                "is_active": rng.random() > 0.05,
-                "is_verified": rng.random() > 0.2,
-                "is_superuser": False,
-                "full_name": f"{rng.choice(WORDS).title()} {n}",
-                "created_at": created,
-                "updated_at": created,
-            }
-        )
-    rows[0].update(email=SUPERUSER_EMAIL, is_superuser=True, is_active=True)
-    rows[1].update(email=USER_EMAIL, is_active=True)
-    return rows
-
-
-def item_row(
-    owner_id: uuid.UUID, n: int, rng: random.Random, now: datetime
-) -> dict[str, Any]:
-    created = random_moment(rng, now)
-    words = rng.sample(WORDS, 3)
-    return {
-        "id": uuid.uuid4(),
-        "owner_id": owner_id,
-        "title": f"{words[0].title()} {words[1]} {n}",
-        "description": None if rng.random() < 0.3 else " ".join(rng.sample(WORDS, 8)),
-        "created_at": created,
-        "updated_at": created + timedelta(seconds=rng.randrange(30 * 24 * 3600)),
-    }
-
-
-def item_rows(
-    owner_ids: Sequence[uuid.UUID], count: int, rng: random.Random, now: datetime
-) -> Iterator[dict[str, Any]]:
-    """`OWN_ITEMS` for the ordinary client (owner_ids[1]); the rest spread out."""
-    for n in range(OWN_ITEMS):
-        yield item_row(owner_ids[1], n, rng, now)
-    others = owner_ids[2:]
-    for n in range(OWN_ITEMS, count):
-        yield item_row(rng.choice(others), n, rng, now)
-
-
-async def insert_batches(
-    engine: AsyncEngine, model: type[User] | type[Item], rows: Iterator[dict[str, Any]]
-) -> None:
-    batch: list[dict[str, Any]] = []
-    async with engine.begin() as connection:
-        for row in rows:
-            batch.append(row)
-            if len(batch) == BATCH:
-                await connection.execute(insert(model), batch)
-                batch = []
-        if batch:
-            await connection.execute(insert(model), batch)
-
-
-async def seed(
-    engine: AsyncEngine, settings: Settings, users: int, items: int
-) -> Clients:
-    rng = random.Random(SEED)
-    now = datetime.now(UTC)
-    hashed = password_helper_for(settings).hash(PASSWORD)
-    users_data = user_rows(users, hashed, rng, now)
-    owner_ids = [row["id"] for row in users_data]
-    await insert_batches(engine, User, iter(users_data))
-    await insert_batches(engine, Item, item_rows(owner_ids, items, rng, now))
-    await vacuum_analyze(engine)
-    return Clients(
-        superuser_id=owner_ids[0], user_id=owner_ids[1], busy_owner_id=owner_ids[2]
-    )
 
 
 # --- measuring ------------------------------------------------------------------
@@ -233,28 +108,6 @@ def scenarios(clients: Clients, now: datetime) -> list[Scenario]:
             },
         ),
     ]
-
-
-@dataclass
-class Captured:
-    statement: str
-    parameters: Any
-
-
-@contextmanager
-def capture_sql(engine: AsyncEngine) -> Iterator[list[Captured]]:
-    captured: list[Captured] = []
-
-    def record(
-        conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any
-    ) -> None:
-        captured.append(Captured(statement, parameters))
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield captured
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
 @dataclass(frozen=True)
@@ -305,11 +158,7 @@ async def explain(
     async with engine.connect() as connection:
         for query in list_queries:
             out("\n" + " ".join(query.statement.split()))
-            plan = await connection.exec_driver_sql(
-                "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + query.statement,
-                query.parameters,
-            )
-            for (line,) in plan:
+            for line in await explain_plan(connection, query):
                 out(f"    {line}")
 
 
@@ -384,25 +233,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    url = normalize_database_url(os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        sys.stderr.write("Error: BENCH_DATABASE_URL must point at PostgreSQL\n")
-        return 2
-    if "bench" not in (parsed.database or "") and not args.any_database:
-        sys.stderr.write(
-            f"Error: refusing to empty database {parsed.database!r}: its name does "
-            "not contain 'bench' (pass --any-database to insist)\n"
-        )
+    url = bench_database_url(args.any_database)
+    if url is None:
         return 2
     app = create_app(Settings(DATABASE_URL=url, LOG_LEVEL="WARNING"))
     engine: AsyncEngine = app.state.engine
 
     async def run_and_dispose() -> None:
         try:
-            await reset_schema(engine)
-            # Alembic's env.py runs its own event loop: give it a thread.
-            await asyncio.to_thread(migrate, url)
+            await prepare_schema(engine, url)
             await run(app, args)
         finally:
             await engine.dispose()

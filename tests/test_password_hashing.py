@@ -1,16 +1,22 @@
 """Argon2id at production cost: parameters, upgrades, and hashing off the loop."""
 
 import asyncio
+import os
 from collections.abc import Awaitable
 from typing import Any
 
 import httpx
 import pytest
+from anyio import wait_all_tasks_blocked
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auth.passwords import get_password_helper, password_helper_for
+from app.auth.passwords import (
+    default_hash_threads,
+    get_password_helper,
+    password_helper_for,
+)
 from app.core.config import Settings
 from app.models import User
 from tests.fixtures.app import http_client
@@ -73,7 +79,7 @@ async def test_a_hash_with_other_parameters_is_upgraded_at_login(
     db_session: AsyncSession,
 ) -> None:
     application = join_test_transaction(production_app(app_factory), test_sessionmaker)
-    legacy_hash = get_password_helper(1024, 1, 2).hash(DEFAULT_PASSWORD)
+    legacy_hash = get_password_helper(1024, 1, 2, 1).hash(DEFAULT_PASSWORD)
     db_session.add(
         User(
             email="legacy@example.com",
@@ -165,3 +171,51 @@ def observe_verifications(
 
     monkeypatch.setattr(helper, "verify_and_update", observed)
     return started
+
+
+async def test_hashes_beyond_the_thread_budget_wait_their_turn(
+    app_factory: AppFactory,
+) -> None:
+    helper = password_helper_for(settings_of(app_factory(PASSWORD_HASH_THREADS=1)))
+    assert helper.threads == 1
+    # Hold the only slot: the hashes queue at the limiter instead of starting.
+    async with helper.limiter:
+        hashes = [asyncio.create_task(helper.hash_async("pw")) for _ in range(3)]
+        await wait_all_tasks_blocked()
+        assert helper.limiter.statistics().tasks_waiting == len(hashes)
+        assert not any(task.done() for task in hashes)
+    for hashed in await asyncio.gather(*hashes):
+        assert hashed.startswith("$argon2id$")
+
+
+def test_by_default_one_core_is_left_to_the_event_loop() -> None:
+    assert default_hash_threads() == max(1, (os.cpu_count() or 1) - 1)
+
+
+async def test_a_login_holds_no_database_connection_while_hashing(
+    app_factory: AppFactory, delete_committed_rows: None
+) -> None:
+    application = app_factory(PASSWORD_HASH_THREADS=1)
+    async with application.state.sessionmaker() as session:
+        await create_user(application, session, email="patient@example.com")
+    helper = password_helper_for(settings_of(application))
+    pool = application.state.engine.pool
+
+    async with http_client(application) as http:
+        async with helper.limiter:  # the login reaches its hash, then waits
+            login_request = asyncio.create_task(
+                http.post(
+                    "/api/v1/auth/login",
+                    data={
+                        "username": "patient@example.com",
+                        "password": DEFAULT_PASSWORD,
+                    },
+                )
+            )
+            while helper.limiter.statistics().tasks_waiting == 0:
+                await wait_all_tasks_blocked()  # the login's queries, then its hash
+            connections_held = pool.checkedout()
+        response = await login_request
+
+    assert connections_held == 0
+    assert response.status_code == 200, response.text

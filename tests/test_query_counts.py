@@ -2,7 +2,7 @@
 
 Counts are compared between a page of 1 and a page of 100 rather than
 hard-coded: transaction statements (SQLite's BEGIN, SAVEPOINTs) differ by
-database. Both pages are full (`limit` = rows), so both take the same path
+database. Where both pages have more rows after them, both take the same path
 through `fetch_page` (page query plus count query).
 """
 
@@ -42,7 +42,7 @@ async def test_listing_100_items_costs_the_same_statements_as_1(
     user_headers: dict[str, str],
     query_counter: QueryCounter,
 ) -> None:
-    await create_items(db_session, user, 1)
+    await create_items(db_session, user, 2)
     one = await list_items_counting(
         client, query_counter, user_headers, limit=1, expected_rows=1
     )
@@ -54,6 +54,40 @@ async def test_listing_100_items_costs_the_same_statements_as_1(
     assert hundred.count == one.count
     # The page and its total; nothing per row.
     assert len(hundred.touching("items")) == 2
+
+
+async def test_a_page_that_ends_the_set_skips_the_count_query(
+    client: httpx.AsyncClient,
+    db_session: AsyncSession,
+    user: User,
+    user_headers: dict[str, str],
+    query_counter: QueryCounter,
+) -> None:
+    await create_items(db_session, user, 5)
+
+    for params, rows in (({"limit": 5}, 5), ({"limit": 3, "offset": 3}, 2)):
+        with query_counter() as queries:
+            response = await client.get(ITEMS, params=params, headers=user_headers)
+        assert response.status_code == 200, response.text
+        assert len(response.json()["items"]) == rows
+        assert response.json()["total"] == 5
+        assert len(queries.touching("items")) == 1, params
+
+
+async def test_an_empty_page_past_the_end_still_counts_the_set(
+    client: httpx.AsyncClient,
+    db_session: AsyncSession,
+    user: User,
+    user_headers: dict[str, str],
+    query_counter: QueryCounter,
+) -> None:
+    await create_items(db_session, user, 3)
+
+    with query_counter() as queries:
+        response = await client.get(ITEMS, params={"offset": 10}, headers=user_headers)
+
+    assert response.json() == {"items": [], "total": 3, "limit": 20, "offset": 10}
+    assert len(queries.touching("items")) == 2
 
 
 async def test_a_first_page_with_room_left_skips_the_count_query(

@@ -1,15 +1,19 @@
-"""The versioned API: every resource router, mounted under /api/v1."""
+"""The versioned API: every resource router, in the order requests are matched."""
 
 from fastapi import APIRouter
 
 from app.api.routes import audit, auth, items, metrics, sessions, stats, users
 
-api_router = APIRouter()
-api_router.include_router(auth.router)
-# Before users: /users/me/sessions must not reach /users/{user_id} routes.
-api_router.include_router(sessions.router)
-api_router.include_router(users.router)
-api_router.include_router(items.router)
-api_router.include_router(stats.router)
-api_router.include_router(metrics.router)
-api_router.include_router(audit.router)
+# Included into the app under /api/v1 one by one rather than through an umbrella
+# router: FastAPI finds a route by walking the included routers, so each level
+# of nesting costs every request. The most requested come first.
+API_ROUTERS: tuple[APIRouter, ...] = (
+    # Before users: /users/me/sessions must not reach /users/{user_id} routes.
+    sessions.router,
+    users.router,
+    items.router,
+    auth.router,
+    stats.router,
+    metrics.router,
+    audit.router,
+)

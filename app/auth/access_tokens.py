@@ -9,8 +9,10 @@ they expire. The check costs nothing extra: the user is loaded by one query that
 also tests the session.
 """
 
+import time
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -32,11 +34,18 @@ class AccessSession:
     session_id: uuid.UUID
 
 
+# Verified tokens remembered per process: an SPA sends the same access token with
+# every request for its whole lifetime, and checking its signature again each
+# time would cost more than the query that loads the user.
+VERIFIED_TOKENS_CACHED = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class _Claims:
     user_id: uuid.UUID
     session_id: uuid.UUID
     version: int
+    expires_at: float
 
 
 class SessionJWTStrategy(JWTStrategy[User, uuid.UUID]):
@@ -54,9 +63,12 @@ class SessionJWTStrategy(JWTStrategy[User, uuid.UUID]):
     ) -> None:
         super().__init__(secret=secret, lifetime_seconds=lifetime_seconds)
         self.request = request
+        self._verify = lru_cache(maxsize=VERIFIED_TOKENS_CACHED)(self._verify_token)
 
     def bound_to(self, request: Request) -> "SessionJWTStrategy":
-        return SessionJWTStrategy(self.secret, self.lifetime_seconds, request)
+        bound = SessionJWTStrategy(self.secret, self.lifetime_seconds, request)
+        bound._verify = self._verify  # one cache for the whole app
+        return bound
 
     async def read_token(
         self, token: str | None, user_manager: BaseUserManager[User, uuid.UUID]
@@ -102,17 +114,25 @@ class SessionJWTStrategy(JWTStrategy[User, uuid.UUID]):
     def _decode(self, token: str | None) -> _Claims | None:
         if token is None:
             return None
+        claims = self._verify(token)
+        if claims is None or claims.expires_at <= time.time():
+            return None
+        return claims
+
+    def _verify_token(self, token: str) -> _Claims | None:
+        """The token's claims if its signature, audience and expiry check out."""
         try:
             data = decode_jwt(
                 token, self.decode_key, self.token_audience, algorithms=[self.algorithm]
             )
-            version = data["ver"]
-            if type(version) is not int:
+            version, expires_at = data["ver"], data["exp"]
+            if type(version) is not int or type(expires_at) not in (int, float):
                 return None
             return _Claims(
                 user_id=uuid.UUID(str(data["sub"])),
                 session_id=uuid.UUID(str(data["sid"])),
                 version=version,
+                expires_at=float(expires_at),
             )
         except (jwt.PyJWTError, KeyError, ValueError):
             return None

@@ -1,7 +1,6 @@
 """fastapi-users wiring: adapter and manager dependencies, JWT backend, current user."""
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -52,28 +51,11 @@ auth_backend = AuthenticationBackend[User, uuid.UUID](
 
 fastapi_users = FastAPIUsers[User, uuid.UUID](get_user_manager, [auth_backend])
 
-CurrentUserDependency = Callable[..., Awaitable[User]]
-
-
-def _noting_user_id(dependency: CurrentUserDependency) -> CurrentUserDependency:
-    """`dependency`, also putting the user's id on the request for the access log."""
-
-    async def current_user(
-        request: Request, user: Annotated[User, Depends(dependency)]
-    ) -> User:
-        request.state.user_id = user.id
-        return user
-
-    return current_user
-
-
-current_active_user = _noting_user_id(fastapi_users.current_user(active=True))
-current_verified_user = _noting_user_id(
-    fastapi_users.current_user(active=True, verified=True)
-)
-current_superuser = _noting_user_id(
-    fastapi_users.current_user(active=True, superuser=True)
-)
+# The strategy, bound to the request, also puts the user's id on the request for
+# the access log and the audit trail.
+current_active_user = fastapi_users.current_user(active=True)
+current_verified_user = fastapi_users.current_user(active=True, verified=True)
+current_superuser = fastapi_users.current_user(active=True, superuser=True)
 
 
 # --- the session behind an access token (refresh, logout, sessions routes) ---

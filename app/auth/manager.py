@@ -25,6 +25,7 @@ from app.auth.refresh import (
     start_session,
 )
 from app.core.config import Settings
+from app.db.session import release_connection
 from app.email import (
     EmailQueue,
     build_reset_password_email,
@@ -114,9 +115,11 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         try:
             user = await self.get_by_email(credentials.username)
         except exceptions.UserNotExists:
+            await release_connection(self.user_db.session)
             # Hash anyway so unknown emails take as long as wrong passwords.
             await self.password_helper_async.hash_async(credentials.password)
             return None
+        await release_connection(self.user_db.session)
         verified, new_hash = await self.password_helper_async.verify_and_update_async(
             credentials.password, user.hashed_password
         )

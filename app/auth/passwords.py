@@ -2,9 +2,11 @@
 
 import hashlib
 import hmac
+import os
 from functools import cache, lru_cache
 from pathlib import Path
 
+import anyio
 import anyio.to_thread
 from fastapi_users.password import PasswordHelper
 from pwdlib import PasswordHash
@@ -23,28 +25,50 @@ class AsyncPasswordHelper(PasswordHelper):
     """fastapi-users' helper with awaitable variants that hash in a worker thread.
 
     Argon2 takes tens of milliseconds of CPU by design; running it on the event
-    loop would stall every other request for that long.
+    loop would stall every other request for that long. At most `threads` hashes
+    run at once (argon2 releases the GIL, so they do run in parallel): a flood of
+    logins then queues here instead of taking every core from the event loop.
     """
 
+    def __init__(self, password_hash: PasswordHash, threads: int) -> None:
+        super().__init__(password_hash)
+        self.threads = threads
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    @property
+    def limiter(self) -> anyio.CapacityLimiter:
+        # Made on first use, inside the running event loop.
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.threads)
+        return self._limiter
+
     async def hash_async(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self.hash, password)
+        return await anyio.to_thread.run_sync(self.hash, password, limiter=self.limiter)
 
     async def verify_and_update_async(
         self, plain_password: str, hashed_password: str
     ) -> tuple[bool, str | None]:
         return await anyio.to_thread.run_sync(
-            self.verify_and_update, plain_password, hashed_password
+            self.verify_and_update,
+            plain_password,
+            hashed_password,
+            limiter=self.limiter,
         )
 
 
 @lru_cache
 def get_password_helper(
-    memory_cost_kib: int, time_cost: int, parallelism: int
+    memory_cost_kib: int, time_cost: int, parallelism: int, threads: int
 ) -> AsyncPasswordHelper:
     hasher = Argon2Hasher(
         memory_cost=memory_cost_kib, time_cost=time_cost, parallelism=parallelism
     )
-    return AsyncPasswordHelper(PasswordHash((hasher,)))
+    return AsyncPasswordHelper(PasswordHash((hasher,)), threads)
+
+
+@cache
+def default_hash_threads() -> int:
+    return max(1, (os.cpu_count() or 1) - 1)
 
 
 def password_helper_for(settings: Settings) -> AsyncPasswordHelper:
@@ -53,6 +77,7 @@ def password_helper_for(settings: Settings) -> AsyncPasswordHelper:
         settings.ARGON2_MEMORY_COST_KIB,
         settings.ARGON2_TIME_COST,
         settings.ARGON2_PARALLELISM,
+        settings.PASSWORD_HASH_THREADS or default_hash_threads(),
     )
 
 

@@ -25,7 +25,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from fastapi import Request, Response
-from sqlalchemy import CursorResult, Select, delete, exists, select, update
+from sqlalchemy import (
+    CursorResult,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -328,17 +336,24 @@ def _affected(result: Any) -> int:
 # --- reading ------------------------------------------------------------------
 
 
+# Built once: every authenticated request runs it, and a statement object that is
+# reused keeps its compiled SQL and cache key instead of rebuilding them.
+_SESSION_USER = select(User).where(
+    _USER_ID == bindparam("user_id"),
+    exists().where(
+        RefreshToken.family_id == bindparam("family_id"),
+        RefreshToken.user_id == _USER_ID,
+        RefreshToken.revoked_at.is_(None),
+    ),
+)
+
+
 async def load_session_user(
     session: AsyncSession, user_id: uuid.UUID, family_id: uuid.UUID
 ) -> User | None:
     """The user, if the session `family_id` of theirs is still live (one query)."""
-    live = exists().where(
-        RefreshToken.family_id == family_id,
-        RefreshToken.user_id == user_id,
-        RefreshToken.revoked_at.is_(None),
-    )
     user: User | None = await session.scalar(
-        select(User).where(_USER_ID == user_id, live)
+        _SESSION_USER, {"user_id": user_id, "family_id": family_id}
     )
     return user
 

@@ -99,8 +99,11 @@ class Settings(BaseSettings):
     DATABASE_URL: str = DEFAULT_SQLITE_URL
     TEST_DATABASE_URL: str | None = None
     ALLOW_SQLITE_IN_PRODUCTION: bool = False
-    DATABASE_POOL_SIZE: int = Field(default=10, ge=1)
-    DATABASE_MAX_OVERFLOW: int = Field(default=10, ge=0)
+    # Connections kept open per worker process. Overflow connections are closed
+    # again as soon as they are returned, so under steady load above the pool
+    # size they are opened and closed all the time: size the pool for the load.
+    DATABASE_POOL_SIZE: int = Field(default=20, ge=1)
+    DATABASE_MAX_OVERFLOW: int = Field(default=0, ge=0)
     DATABASE_POOL_TIMEOUT: float = Field(default=5.0, gt=0)
     DATABASE_POOL_RECYCLE_SECONDS: int = 1800
     DATABASE_ECHO: bool = False
@@ -128,6 +131,9 @@ class Settings(BaseSettings):
     ARGON2_MEMORY_COST_KIB: int = Field(default=19456, ge=8)
     ARGON2_TIME_COST: int = Field(default=2, ge=1)
     ARGON2_PARALLELISM: int = Field(default=1, ge=1)
+    # Hashes computed at once (each in a worker thread). Unset: one fewer than the
+    # CPUs, so hashing never takes every core from the event loop.
+    PASSWORD_HASH_THREADS: int | None = Field(default=None, ge=1)
 
     FRONTEND_URL: str = "http://localhost:5173"
     VERIFY_EMAIL_PATH: str = "/verify-email"

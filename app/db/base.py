@@ -42,6 +42,16 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value
 
+    # asyncpg already reads and writes `timestamptz` as aware datetimes: no Python
+    # call per value there (a list page reads hundreds of them).
+    def bind_processor(self, dialect: Dialect) -> Any:
+        return None if dialect.name == "postgresql" else super().bind_processor(dialect)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        if dialect.name == "postgresql":
+            return None
+        return super().result_processor(dialect, coltype)
+
 
 class utcnow(FunctionElement[datetime]):
     """The database's current time, with sub-second precision on SQLite too."""

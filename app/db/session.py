@@ -1,4 +1,12 @@
-"""Engine and session factories, and the one-transaction-per-request dependency."""
+"""Engine and session factories, and the one-transaction-per-request dependency.
+
+Requests that change nothing (GET, HEAD, OPTIONS) get a read-only session: on
+PostgreSQL it runs in autocommit, so a read costs its queries and no BEGIN or
+COMMIT round trips (under READ COMMITTED each statement of a transaction sees a
+fresh snapshot anyway); on SQLite it takes no write lock. Such a session refuses
+to flush, so a read route that tries to write fails loudly instead of writing
+outside a transaction.
+"""
 
 import asyncio
 import logging
@@ -8,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,7 +24,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from app.core.config import Settings
 
@@ -25,6 +34,8 @@ logger = logging.getLogger(__name__)
 AfterCommit = Callable[[], Awaitable[None]]
 _AFTER_COMMIT_KEY = "after_commit"
 READ_ONLY_OPTION = "gatehouse_read_only"
+READ_ONLY_SESSION = "read_only"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Tasks started after a commit are kept here so they are not garbage-collected.
 _background_tasks: set[asyncio.Task[None]] = set()
 
@@ -33,16 +44,31 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
     url = url or settings.DATABASE_URL
     if url.startswith("sqlite"):
         return _create_sqlite_engine(url, settings)
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=settings.DATABASE_ECHO,
         pool_size=settings.DATABASE_POOL_SIZE,
         max_overflow=settings.DATABASE_MAX_OVERFLOW,
         pool_timeout=settings.DATABASE_POOL_TIMEOUT,
         pool_recycle=settings.DATABASE_POOL_RECYCLE_SECONDS,
-        pool_pre_ping=True,
         connect_args={"timeout": settings.DATABASE_POOL_TIMEOUT},
     )
+    event.listen(engine.sync_engine, "checkout", _discard_closed_connection)
+    return engine
+
+
+def _discard_closed_connection(
+    dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+) -> None:
+    """A cheap stand-in for `pool_pre_ping`: skip connections the server closed.
+
+    asyncpg notices a closed socket (a restarted or stopped server) by itself, so
+    checking that costs nothing, where SQLAlchemy's pre-ping would spend three
+    round trips (BEGIN, a query, ROLLBACK) on every checkout. Raising
+    DisconnectionError makes the pool drop the connection and hand out another.
+    """
+    if dbapi_connection.driver_connection.is_closed():
+        raise exc.DisconnectionError("connection closed by the server")
 
 
 def _create_sqlite_engine(url: str, settings: Settings) -> AsyncEngine:
@@ -97,12 +123,39 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for requests that only read (see the module docstring)."""
+    if engine.dialect.name == "sqlite":
+        bind = read_only_engine(engine)
+    else:
+        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(
+        bind, expire_on_commit=False, autoflush=False, info={READ_ONLY_SESSION: True}
+    )
+
+
+class ReadOnlySessionError(RuntimeError):
+    """A read-only (GET) request's session was asked to write."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_read_only_flush(
+    session: Session, _flush_context: UOWTransaction, _instances: object
+) -> None:
+    if session.info.get(READ_ONLY_SESSION):
+        raise ReadOnlySessionError(
+            "a GET, HEAD or OPTIONS request must not write: use another method"
+        )
+
+
 def run_after_commit(session: AsyncSession, callback: AfterCommit) -> None:
     """Run `callback` in the background once the session's transaction commits.
 
     Used for side effects (emails) that must not happen for rolled-back work and
     must not delay or fail the response.
     """
+    if session.info.get(READ_ONLY_SESSION):
+        raise ReadOnlySessionError("a read-only session never commits")
     session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
 
 
@@ -114,6 +167,20 @@ async def commit(session: AsyncSession) -> None:
         task = asyncio.create_task(_run_logged(callback))
         _background_tasks.add(task)
         task.add_done_callback(_background_tasks.discard)
+
+
+async def release_connection(session: AsyncSession) -> None:
+    """Hand the session's connection back to the pool before slow CPU work.
+
+    Only for a session that has read and not yet written: it ends the read's
+    transaction (a COMMIT of nothing; loaded objects stay usable) and the next
+    statement starts a new one on a pooled connection. A login holds no
+    connection while its password hash is checked, so a flood of logins cannot
+    empty the pool for every other request.
+    """
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("release_connection() would commit pending changes")
+    await session.commit()
 
 
 async def rollback(session: AsyncSession) -> None:
@@ -155,8 +222,13 @@ async def get_async_session(request: Request) -> AsyncIterator[AsyncSession]:
     commit happens before the response is sent and a failed commit is an error
     response rather than a silently lost write.
     """
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with session_scope(sessionmaker) as session:
+    state = request.app.state
+    if request.method in SAFE_METHODS:
+        # Nothing to commit: closing just hands the connection back.
+        async with state.read_sessionmaker() as session:
+            yield session
+        return
+    async with session_scope(state.sessionmaker) as session:
         yield session
 
 

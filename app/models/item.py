@@ -19,6 +19,10 @@ class Item(TimestampMixin, Base):
         GUID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
     )
 
+    # Read the database-set timestamps back with RETURNING in the INSERT or
+    # UPDATE itself, instead of a SELECT after it.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012 (read once by SQLAlchemy)
+
     # A superuser's list of everyone's items reads each offered sort order
     # (created_at, updated_at, title; id breaks ties) from an index; one owner's
     # items come from the owner index and are few enough to sort.

@@ -10,6 +10,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    TypeAdapter,
     field_validator,
 )
 
@@ -67,3 +68,7 @@ class ItemRead(BaseModel):
     owner_id: uuid.UUID
     created_at: datetime
     updated_at: datetime
+
+
+# Validates a page of rows in one call (pydantic-core loops, not Python).
+ITEM_LIST = TypeAdapter(list[ItemRead])

@@ -60,7 +60,8 @@ def listed_owner(user: User, requested_owner_id: uuid.UUID | None) -> uuid.UUID 
     return user.id
 
 
-def list_statement(filters: ItemFilters) -> Select[tuple[Item]]:
+def list_statement(filters: ItemFilters) -> Select[Any]:
+    """The filtered items as plain rows of columns (see `fetch_page`)."""
     conditions: list[ColumnElement[bool]] = created_between(
         Item.created_at, filters.created_after, filters.created_before
     )
@@ -68,20 +69,28 @@ def list_statement(filters: ItemFilters) -> Select[tuple[Item]]:
         conditions.append(Item.owner_id == filters.owner_id)
     if filters.search is not None:
         conditions.append(contains_text(SEARCHED_FIELDS, filters.search))
-    return select(Item).where(*conditions)
+    return select(*Item.__table__.columns).where(*conditions)
 
 
 async def list_items(
     session: AsyncSession, filters: ItemFilters, *, page: PageParams, sort: SortSpec
-) -> tuple[list[Item], int]:
-    return await fetch_page(
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of items as plain dicts of their columns (id, title, owner_id...).
+
+    Plain dicts because pydantic validates them natively, where a RowMapping is
+    checked against the Mapping ABC in Python, field by field.
+    """
+    rows, total = await fetch_page(
         session,
         list_statement(filters),
         page=page,
         sort=sort,
         sortable=SORTABLE_FIELDS,
         tiebreaker=Item.id,
+        scalars=False,
     )
+    names = rows[0]._fields if rows else ()
+    return [dict(zip(names, row, strict=True)) for row in rows], total
 
 
 async def get_item_for(session: AsyncSession, item_id: uuid.UUID, user: User) -> Item:
@@ -95,16 +104,14 @@ async def get_item_for(session: AsyncSession, item_id: uuid.UUID, user: User) ->
 async def create_item(session: AsyncSession, data: ItemCreate, owner: User) -> Item:
     item = Item(**data.model_dump(), owner_id=owner.id)
     session.add(item)
-    await session.flush()
-    await session.refresh(item)  # the database set the timestamps
+    await session.flush()  # the timestamps come back with the INSERT (eager_defaults)
     return item
 
 
 async def update_item(session: AsyncSession, item: Item, changes: ItemUpdate) -> Item:
     for field, value in changes.model_dump(exclude_unset=True).items():
         setattr(item, field, value)
-    await session.flush()
-    await session.refresh(item)  # updated_at is set by the database
+    await session.flush()  # updated_at comes back with the UPDATE (eager_defaults)
     return item
 
 

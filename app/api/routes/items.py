@@ -15,7 +15,7 @@ from app.api.listing import (
 from app.api.responses import UNAUTHORIZED, Responses
 from app.models import Item
 from app.schemas.common import ErrorRead, Page
-from app.schemas.item import ItemCreate, ItemRead, ItemUpdate
+from app.schemas.item import ITEM_LIST, ItemCreate, ItemRead, ItemUpdate
 from app.services import items as items_service
 from app.services.items import DEFAULT_SORT, SORTABLE_FIELDS, ItemFilters
 from app.services.listing import SortSpec
@@ -86,7 +86,7 @@ async def list_items(
         session, filters, page=page, sort=sort
     )
     return Page[ItemRead](
-        items=[ItemRead.model_validate(item) for item in items],
+        items=ITEM_LIST.validate_python(items),
         total=total,
         limit=page.limit,
         offset=page.offset,

@@ -59,3 +59,21 @@ async def test_health_is_503_when_the_database_is_unreachable(
     assert "127.0.0.1" not in response.text
     assert "postgres@" not in response.text
     assert str(tmp_path) not in response.text
+
+
+async def test_liveness_is_a_constant_that_needs_no_database(
+    app_factory: AppFactory,
+) -> None:
+    # Nothing listens on the database port: readiness fails, liveness does not.
+    application = app_factory(
+        DATABASE_URL=f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port()}/x"
+    )
+    # A bare client: http_client's email delivery would need the database.
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        live = await http.get("/health/live")
+        ready = await http.get("/health")
+
+    assert live.status_code == 200
+    assert live.json() == {"status": "ok"}
+    assert ready.status_code == 503
