@@ -18,6 +18,7 @@ from app.core.logging import configure_logging
 from app.core.rate_limit import RateLimiter
 from app.db.session import (
     create_engine,
+    create_read_engine,
     create_read_sessionmaker,
     create_sessionmaker,
     wait_for_background_tasks,
@@ -41,7 +42,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with suppress(asyncio.CancelledError):
             await worker
     await wait_for_background_tasks()
+    await dispose_engines(app)
+
+
+async def dispose_engines(app: FastAPI) -> None:
+    """Close every pooled connection of the app (the read engine may be the same)."""
     await app.state.engine.dispose()
+    await app.state.read_engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -58,7 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = create_engine(settings)
     app.state.sessionmaker = create_sessionmaker(app.state.engine)
-    app.state.read_sessionmaker = create_read_sessionmaker(app.state.engine)
+    app.state.read_engine = create_read_engine(settings, app.state.engine)
+    app.state.read_sessionmaker = create_read_sessionmaker(app.state.read_engine)
     app.state.mailer = create_mailer(settings)
     app.state.outbox_worker = OutboxWorker(
         lambda: app.state.sessionmaker, app.state.mailer, settings

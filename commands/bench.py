@@ -78,7 +78,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import PROJECT_ROOT, SECRET_NAMES, Settings
 from app.db.session import create_engine
-from app.main import create_app
+from app.main import create_app, dispose_engines
 from commands._bench_database import (
     MIN_USERS,
     OWN_ITEMS,
@@ -528,7 +528,8 @@ def is_listing(query: Captured) -> bool:
 
 async def explain_admin_list(settings: Settings) -> Plan:
     app = create_app(settings)
-    engine: AsyncEngine = app.state.engine
+    # GET requests read through the read engine (its own pool on PostgreSQL).
+    engine: AsyncEngine = app.state.read_engine
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
@@ -549,7 +550,7 @@ async def explain_admin_list(settings: Settings) -> Plan:
             plans = [await explain_plan(connection, query) for query in queries]
         return Plan([" ".join(q.statement.split()) for q in queries], plans)
     finally:
-        await engine.dispose()
+        await dispose_engines(app)
 
 
 # --- the database -------------------------------------------------------------------

@@ -41,7 +41,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings
-from app.main import create_app
+from app.main import create_app, dispose_engines
 from commands._bench_database import (
     OWN_ITEMS,
     PASSWORD,
@@ -207,7 +207,12 @@ async def run(app: FastAPI, args: argparse.Namespace) -> None:
         print_table(results, args.requests)
         if args.explain:
             for scenario in chosen:
-                await explain(engine, http, headers[scenario.as_superuser], scenario)
+                await explain(
+                    app.state.read_engine,  # GET pages read through it
+                    http,
+                    headers[scenario.as_superuser],
+                    scenario,
+                )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -244,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             await prepare_schema(engine, url)
             await run(app, args)
         finally:
-            await engine.dispose()
+            await dispose_engines(app)
 
     asyncio.run(run_and_dispose())
     return 0

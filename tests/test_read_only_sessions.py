@@ -67,22 +67,25 @@ async def test_the_same_write_in_a_post_commits(writing_app: FastAPI) -> None:
 
 
 async def test_read_sessions_skip_the_transaction_or_the_write_lock(
-    app_engine: AsyncEngine,
+    app: FastAPI, app_engine: AsyncEngine
 ) -> None:
-    async with create_read_sessionmaker(app_engine)() as session:
+    async with create_read_sessionmaker(app.state.read_engine)() as session:
         connection = await session.connection()
-        options = connection.sync_connection.get_execution_options()
         if app_engine.dialect.name == "postgresql":
-            assert options["isolation_level"] == "AUTOCOMMIT"
+            raw = await connection.get_raw_connection()
+            assert raw.dbapi_connection is not None
+            assert raw.dbapi_connection.autocommit is True
+            assert app.state.read_engine.pool is not app_engine.pool
         else:
+            options = connection.sync_connection.get_execution_options()
             assert options[READ_ONLY_OPTION] is True
         assert (await session.scalar(select(func.count()).select_from(User))) >= 0
 
 
-async def test_read_sessions_refuse_after_commit_work(app_engine: AsyncEngine) -> None:
+async def test_read_sessions_refuse_after_commit_work(app: FastAPI) -> None:
     async def side_effect() -> None:
         raise AssertionError("must never run")
 
-    async with create_read_sessionmaker(app_engine)() as session:
+    async with create_read_sessionmaker(app.state.read_engine)() as session:
         with pytest.raises(ReadOnlySessionError):
             run_after_commit(session, side_effect)

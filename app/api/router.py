@@ -8,9 +8,10 @@ from app.api.routes import audit, auth, items, metrics, sessions, stats, users
 # router: FastAPI finds a route by walking the included routers, so each level
 # of nesting costs every request. The most requested come first.
 API_ROUTERS: tuple[APIRouter, ...] = (
-    # Before users: /users/me/sessions must not reach /users/{user_id} routes.
-    sessions.router,
+    # /users/{user_id} matches one path segment: /users/me/sessions... never
+    # reaches it, whichever of the two routers comes first.
     users.router,
+    sessions.router,
     items.router,
     auth.router,
     stats.router,

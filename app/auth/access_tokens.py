@@ -11,6 +11,7 @@ also tests the session.
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -60,15 +61,19 @@ class SessionJWTStrategy(JWTStrategy[User, uuid.UUID]):
         secret: SecretType,
         lifetime_seconds: int | None,
         request: Request | None = None,
+        verify: Callable[[str], "_Claims | None"] | None = None,
     ) -> None:
         super().__init__(secret=secret, lifetime_seconds=lifetime_seconds)
         self.request = request
-        self._verify = lru_cache(maxsize=VERIFIED_TOKENS_CACHED)(self._verify_token)
+        self._verify = verify or lru_cache(maxsize=VERIFIED_TOKENS_CACHED)(
+            self._verify_token
+        )
 
     def bound_to(self, request: Request) -> "SessionJWTStrategy":
-        bound = SessionJWTStrategy(self.secret, self.lifetime_seconds, request)
-        bound._verify = self._verify  # one cache for the whole app
-        return bound
+        # One cache of verified tokens for the whole app.
+        return SessionJWTStrategy(
+            self.secret, self.lifetime_seconds, request, self._verify
+        )
 
     async def read_token(
         self, token: str | None, user_manager: BaseUserManager[User, uuid.UUID]

@@ -18,15 +18,11 @@ API_PREFIX = "/api/v1"
 LOGIN_URL = f"{API_PREFIX}/auth/login"
 
 
-async def get_user_db(session: AsyncSessionDep) -> UserDatabase:
-    return UserDatabase(session, User)
-
-
-async def get_user_manager(
-    request: Request, user_db: Annotated[UserDatabase, Depends(get_user_db)]
-) -> UserManager:
+async def get_user_manager(request: Request, session: AsyncSessionDep) -> UserManager:
+    """fastapi-users' manager over the request's session (one dependency, not two:
+    every authenticated request resolves it)."""
     state = request.app.state
-    return UserManager(user_db, state.settings, state.email_queue)
+    return UserManager(UserDatabase(session, User), state.settings, state.email_queue)
 
 
 async def get_jwt_strategy(request: Request) -> SessionJWTStrategy:

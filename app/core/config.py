@@ -99,9 +99,10 @@ class Settings(BaseSettings):
     DATABASE_URL: str = DEFAULT_SQLITE_URL
     TEST_DATABASE_URL: str | None = None
     ALLOW_SQLITE_IN_PRODUCTION: bool = False
-    # Connections kept open per worker process. Overflow connections are closed
-    # again as soon as they are returned, so under steady load above the pool
-    # size they are opened and closed all the time: size the pool for the load.
+    # Connections kept open per pool; on PostgreSQL a worker process has two
+    # pools (transactions, and autocommit reads for GET requests). Overflow
+    # connections are closed again as soon as they are returned, so under steady
+    # load above the pool size they churn: size the pool for the load instead.
     DATABASE_POOL_SIZE: int = Field(default=20, ge=1)
     DATABASE_MAX_OVERFLOW: int = Field(default=0, ge=0)
     DATABASE_POOL_TIMEOUT: float = Field(default=5.0, gt=0)

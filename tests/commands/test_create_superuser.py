@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 from app.core.config import PROJECT_ROOT, Settings
 from app.db.session import wait_for_background_tasks
-from app.main import create_app
+from app.main import create_app, dispose_engines
 from app.models import User
 from commands.create_superuser import create_superuser
 from tests.fixtures.app import TEST_SECRETS, http_client, make_settings
@@ -91,7 +91,7 @@ async def commands_app(commands_settings: Settings) -> AsyncIterator[FastAPI]:
     """The API on the command's database, to check what the command stored."""
     application = create_app(commands_settings)
     yield application
-    await application.state.engine.dispose()
+    await dispose_engines(application)
 
 
 @pytest.fixture(autouse=True)

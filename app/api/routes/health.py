@@ -8,8 +8,6 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from app.db.session import read_only_engine
-
 router = APIRouter(tags=["health"])
 
 
@@ -25,7 +23,7 @@ class HealthRead(BaseModel):
 
 
 async def check_database(request: Request) -> CheckResult:
-    engine = read_only_engine(request.app.state.engine)
+    engine = request.app.state.read_engine
     timeout = request.app.state.settings.DATABASE_POOL_TIMEOUT
     started = time.perf_counter()
     try:
