@@ -87,10 +87,11 @@ async def fetch_page[RowT](
     # One row more than the page tells whether anything follows it: the total of
     # a set that ends on this page is known without a count query (unless the
     # page is empty past the first: the offset may be beyond the end).
-    rows = await session.execute(
+    result = await session.execute(
         statement.order_by(*ordering).limit(page.limit + 1).offset(page.offset)
     )
-    items: list[RowT] = list(rows.scalars().all()) if scalars else list(rows.all())  # type: ignore[arg-type]
+    # Entities (RowT) come one per row from scalars(); whole rows otherwise.
+    items: list[Any] = list(result.scalars() if scalars else result)
     if len(items) <= page.limit and (items or page.offset == 0):
         return items, page.offset + len(items)
     del items[page.limit :]
