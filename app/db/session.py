@@ -4,9 +4,8 @@ Requests that change nothing (GET, HEAD, OPTIONS) get a read-only session: on
 PostgreSQL it comes from a second pool kept in autocommit (`create_read_engine`),
 so a read costs its queries and no BEGIN or COMMIT round trips (under READ
 COMMITTED each statement of a transaction sees a fresh snapshot anyway); on
-SQLite it takes no write lock. Such a session refuses
-to flush, so a read route that tries to write fails loudly instead of writing
-outside a transaction.
+SQLite it takes no write lock. Such a session refuses to flush, so a read route
+that tries to write fails loudly instead of writing outside a transaction.
 """
 
 import asyncio
