@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.api.errors import register_error_handlers
+from app.api.openapi import operation_id
 from app.api.rate_limits import Limits
 from app.api.responses import EVERY_ROUTE
 from app.api.router import API_ROUTERS
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url="/redoc",
         lifespan=lifespan,
         responses=EVERY_ROUTE,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.engine = create_engine(settings)
