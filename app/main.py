@@ -13,8 +13,8 @@ from app.api.rate_limits import Limits
 from app.api.responses import EVERY_ROUTE
 from app.api.router import API_ROUTERS
 from app.api.routes import health, prometheus
-from app.auth.backend import API_PREFIX, build_jwt_strategy
-from app.core.config import Settings, get_settings
+from app.auth.backend import build_jwt_strategy
+from app.core.config import API_PREFIX, Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.rate_limit import RateLimiter
 from app.db.session import (

@@ -22,7 +22,6 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auth.db import UserDatabase
 from app.auth.manager import UserManager
 from app.core.config import Settings, get_settings
 from app.db.session import (
@@ -32,8 +31,8 @@ from app.db.session import (
     wait_for_background_tasks,
 )
 from app.email import EmailQueue
-from app.models import User
 from app.schemas.user import UserCreate, UserUpdate
+from app.services.user_manager import build_user_manager
 from commands._common import database_label
 
 EXIT_OK = 0
@@ -98,7 +97,7 @@ def validated_email(email: str) -> str:
 
 def _user_manager(session: AsyncSession, settings: Settings) -> UserManager:
     # Queued emails wait in the outbox for the app's worker or `send_emails`.
-    return UserManager(UserDatabase(session, User), settings, EmailQueue())
+    return build_user_manager(session, settings, EmailQueue())
 
 
 async def _find_and_promote(

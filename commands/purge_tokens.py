@@ -20,9 +20,9 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.auth.refresh import purge_expired, utc_now
 from app.core.config import Settings
 from app.db.session import create_engine, create_sessionmaker, session_scope
+from app.sessions.store import purge_expired, utc_now
 from commands._common import EXIT_OK, EXIT_USAGE, load_settings, report_failure
 
 DEFAULT_BATCH_SIZE = 10_000

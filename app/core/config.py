@@ -13,6 +13,8 @@ from pydantic import EmailStr, Field, SecretStr, field_validator, model_validato
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Every API route is under this prefix (the health probes and docs are not).
+API_PREFIX = "/api/v1"
 # Local state for zero-config development: the SQLite file and generated secrets.
 LOCAL_STATE_DIR = PROJECT_ROOT / ".gatehouse"
 DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{LOCAL_STATE_DIR / 'gatehouse.db'}"

@@ -10,15 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core.errors import Forbidden, NotFound
-from app.models import Item, User
-from app.schemas.item import ItemCreate, ItemUpdate
-from app.services.listing import (
+from app.db.listing import (
     PageParams,
     SortSpec,
     contains_text,
     created_between,
     fetch_page,
 )
+from app.models import Item, User
+from app.schemas.item import ItemCreate, ItemUpdate
 
 SORTABLE_FIELDS: dict[str, InstrumentedAttribute[Any]] = {
     "created_at": Item.created_at,
@@ -30,12 +30,14 @@ SEARCHED_FIELDS = (Item.title, Item.description)
 
 
 class ItemNotFound(NotFound):
-    """Also raised for another user's item, so ids of others' items leak nothing."""
+    """No such item, or another user's (so ids of others' items leak nothing)."""
 
     code = "ITEM_NOT_FOUND"
 
 
 class OwnerFilterForbidden(Forbidden):
+    """An ordinary user asked for another user's items."""
+
     code = "OWNER_FILTER_FORBIDDEN"
 
 

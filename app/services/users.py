@@ -20,26 +20,27 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.auth.errors import UpdateUserEmailAlreadyExists, UpdateUserInvalidPassword
 from app.auth.manager import UserManager
-from app.core.errors import (
-    BulkEmailsConflict,
-    BulkPasswordsRejected,
-    CannotDeactivateSelf,
-    CannotDeleteSelf,
-    EmailAlreadyInUse,
-    InvalidCurrentPassword,
-    LastSuperuser,
-    PasswordRejected,
-    UserAlreadyExists,
-)
-from app.models import User
-from app.schemas.user import UserCreate, UserSelfUpdate, UserUpdate
-from app.services.listing import (
+from app.db.listing import (
     PageParams,
     SortSpec,
     contains_text,
     created_between,
     fetch_page,
+)
+from app.models import User
+from app.schemas.user import UserCreate, UserSelfUpdate, UserUpdate
+from app.services.user_errors import (
+    BulkEmailsConflict,
+    BulkPasswordsRejected,
+    CannotDeactivateSelf,
+    CannotDeleteSelf,
+    CreateUserInvalidPassword,
+    InvalidCurrentPassword,
+    LastSuperuser,
+    UserAlreadyExists,
+    bulk_entry,
 )
 
 # fastapi-users declares its base columns as plain values for type checkers
@@ -50,9 +51,6 @@ USER_IS_ACTIVE = cast(InstrumentedAttribute[bool], User.is_active)
 USER_IS_SUPERUSER = cast(InstrumentedAttribute[bool], User.is_superuser)
 USER_IS_VERIFIED = cast(InstrumentedAttribute[bool], User.is_verified)
 
-CREATE_USER_INVALID_PASSWORD = "CREATE_USER_INVALID_PASSWORD"
-# fastapi-users' code, kept for the PATCH routes that replace its own.
-UPDATE_USER_INVALID_PASSWORD = "UPDATE_USER_INVALID_PASSWORD"
 MAX_BULK_USERS = 100
 
 # Case-insensitive, and the same on both databases: lower(email) is what the
@@ -126,7 +124,7 @@ async def create_user(
     try:
         return await manager.create(user_create, safe=False, request=request)
     except exceptions.InvalidPasswordException as exc:
-        raise PasswordRejected(CREATE_USER_INVALID_PASSWORD, str(exc.reason)) from exc
+        raise CreateUserInvalidPassword(str(exc.reason)) from exc
     except exceptions.UserAlreadyExists as exc:
         raise UserAlreadyExists() from exc
 
@@ -153,7 +151,9 @@ async def create_users(
         try:
             created.append(await manager.create(entry, safe=False, request=request))
         except exceptions.UserAlreadyExists as exc:  # registered since the check
-            raise BulkEmailsConflict([_entry(index, entry, "ALREADY_EXISTS")]) from exc
+            raise BulkEmailsConflict(
+                [bulk_entry(index, entry.email, "ALREADY_EXISTS")]
+            ) from exc
     return created
 
 
@@ -165,7 +165,7 @@ async def _rejected_passwords(
         try:
             await manager.validate_password(entry.password, entry)
         except exceptions.InvalidPasswordException as exc:
-            rejected.append(_entry(index, entry, str(exc.reason)))
+            rejected.append(bulk_entry(index, entry.email, str(exc.reason)))
     return rejected
 
 
@@ -184,14 +184,10 @@ async def _conflicting_emails(
     conflicts = []
     for index, (entry, email) in enumerate(zip(entries, lowered, strict=True)):
         if email in taken:
-            conflicts.append(_entry(index, entry, "ALREADY_EXISTS"))
+            conflicts.append(bulk_entry(index, entry.email, "ALREADY_EXISTS"))
         elif occurrences[email] > 1:
-            conflicts.append(_entry(index, entry, "DUPLICATE_IN_REQUEST"))
+            conflicts.append(bulk_entry(index, entry.email, "DUPLICATE_IN_REQUEST"))
     return conflicts
-
-
-def _entry(index: int, entry: UserCreate, reason: str) -> dict[str, Any]:
-    return {"index": index, "email": entry.email, "reason": reason}
 
 
 # --- administration ------------------------------------------------------------
@@ -308,6 +304,6 @@ async def _apply_update(
     try:
         return await manager.update(update, user, safe=safe, request=request)
     except exceptions.InvalidPasswordException as exc:
-        raise PasswordRejected(UPDATE_USER_INVALID_PASSWORD, str(exc.reason)) from exc
+        raise UpdateUserInvalidPassword(str(exc.reason)) from exc
     except exceptions.UserAlreadyExists as exc:
-        raise EmailAlreadyInUse() from exc
+        raise UpdateUserEmailAlreadyExists() from exc

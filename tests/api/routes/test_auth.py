@@ -306,7 +306,7 @@ async def test_me_without_token_is_401(client: httpx.AsyncClient) -> None:
     response = await client.get(ME)
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Unauthorized"}
+    assert response.json() == {"detail": "UNAUTHORIZED"}
 
 
 @pytest.mark.parametrize(
@@ -325,7 +325,7 @@ async def test_me_with_bad_token_is_401(
     response = await client.get(ME, headers={"Authorization": authorization})
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Unauthorized"}
+    assert response.json() == {"detail": "UNAUTHORIZED"}
 
 
 async def test_token_of_a_deleted_user_is_401(

@@ -14,12 +14,16 @@ LIKE_ESCAPE = "\\"
 
 @dataclass(frozen=True, slots=True)
 class PageParams:
+    """Which page a list request asks for."""
+
     limit: int
     offset: int
 
 
 @dataclass(frozen=True, slots=True)
 class SortSpec:
+    """The order a list request asks for: one whitelisted field, ties by id."""
+
     field: str
     descending: bool
 
