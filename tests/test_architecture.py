@@ -82,11 +82,11 @@ def test_packages_import_each_other_without_cycles() -> None:
     for module, imported_modules in app_modules():
         if module == "app":
             continue
-        edges = graph.setdefault(package_of(module), set())
-        edges.update(
+        package = package_of(module)
+        graph.setdefault(package, set()).update(
             package_of(imported)
             for imported in imported_modules
-            if imported.startswith("app.") and package_of(imported) != package_of(module)
+            if imported.startswith("app.") and package_of(imported) != package
         )
 
     def cycle_from(start: str, path: list[str]) -> list[str] | None:
