@@ -13,58 +13,55 @@ from app.core.errors import BadRequest
 PASSWORD_REASON_EXAMPLE = "must be at least 8 characters long"
 
 
-class LoginBadCredentials(BadRequest):
+class LoginBadCredentials(BadRequest, code=ErrorCode.LOGIN_BAD_CREDENTIALS.value):
     """Wrong email or password, or the user is inactive."""
 
-    code = ErrorCode.LOGIN_BAD_CREDENTIALS.value
 
-
-class RegisterUserAlreadyExists(BadRequest):
+class RegisterUserAlreadyExists(
+    BadRequest, code=ErrorCode.REGISTER_USER_ALREADY_EXISTS.value
+):
     """The email is taken (in any letter case)."""
 
-    code = ErrorCode.REGISTER_USER_ALREADY_EXISTS.value
 
-
-class RegisterInvalidPassword(BadRequest):
+class RegisterInvalidPassword(
+    BadRequest,
+    code=ErrorCode.REGISTER_INVALID_PASSWORD.value,
+    example_reason=PASSWORD_REASON_EXAMPLE,
+):
     """The password fails the policy; `reason` says which rule."""
 
-    code = ErrorCode.REGISTER_INVALID_PASSWORD.value
-    example_reason = PASSWORD_REASON_EXAMPLE
 
-
-class VerifyUserBadToken(BadRequest):
+class VerifyUserBadToken(BadRequest, code=ErrorCode.VERIFY_USER_BAD_TOKEN.value):
     """Bad or expired token, or not for the account's current email."""
 
-    code = ErrorCode.VERIFY_USER_BAD_TOKEN.value
 
-
-class VerifyUserAlreadyVerified(BadRequest):
+class VerifyUserAlreadyVerified(
+    BadRequest, code=ErrorCode.VERIFY_USER_ALREADY_VERIFIED.value
+):
     """The account is verified already."""
 
-    code = ErrorCode.VERIFY_USER_ALREADY_VERIFIED.value
 
-
-class ResetPasswordBadToken(BadRequest):
+class ResetPasswordBadToken(BadRequest, code=ErrorCode.RESET_PASSWORD_BAD_TOKEN.value):
     """Bad, expired or already used token, or the user is inactive."""
 
-    code = ErrorCode.RESET_PASSWORD_BAD_TOKEN.value
 
-
-class ResetPasswordInvalidPassword(BadRequest):
+class ResetPasswordInvalidPassword(
+    BadRequest,
+    code=ErrorCode.RESET_PASSWORD_INVALID_PASSWORD.value,
+    example_reason=PASSWORD_REASON_EXAMPLE,
+):
     """The new password fails the policy; `reason` says which rule."""
 
-    code = ErrorCode.RESET_PASSWORD_INVALID_PASSWORD.value
-    example_reason = PASSWORD_REASON_EXAMPLE
 
-
-class UpdateUserEmailAlreadyExists(BadRequest):
+class UpdateUserEmailAlreadyExists(
+    BadRequest, code=ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS.value
+):
     """The new email is taken (in any letter case)."""
 
-    code = ErrorCode.UPDATE_USER_EMAIL_ALREADY_EXISTS.value
 
-
-class UpdateUserInvalidPassword(BadRequest):
+class UpdateUserInvalidPassword(
+    BadRequest,
+    code=ErrorCode.UPDATE_USER_INVALID_PASSWORD.value,
+    example_reason=PASSWORD_REASON_EXAMPLE,
+):
     """The new password fails the policy; `reason` says which rule."""
-
-    code = ErrorCode.UPDATE_USER_INVALID_PASSWORD.value
-    example_reason = PASSWORD_REASON_EXAMPLE

@@ -10,6 +10,10 @@ as subclasses of these. The app renders every one of them in one of two shapes:
 
 Routes list the errors they can raise; `app/api/responses.py` turns those
 classes into the OpenAPI `responses=` with one example per code.
+
+A new error is a subclass that names its code, `class ItemNotFound(NotFound,
+code="ITEM_NOT_FOUND")`, with a docstring saying what it means (the API docs'
+description).
 """
 
 from typing import Any, ClassVar
@@ -26,6 +30,25 @@ class AppError(Exception):
     # session, a wrong second-factor code counts an attempt): the request's
     # transaction commits before the error is answered.
     commits: ClassVar[bool] = False
+
+    def __init_subclass__(
+        cls,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        example_reason: str | None = None,
+        commits: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status_code = status
+        if code is not None:
+            cls.code = code
+        if example_reason is not None:
+            cls.example_reason = example_reason
+        if commits is not None:
+            cls.commits = commits
 
     def __init__(
         self,
@@ -63,64 +86,37 @@ class BadRequest(AppError):
     """The request cannot be carried out as sent."""
 
 
-class Unauthorized(AppError):
+class Unauthorized(AppError, status=401, code="UNAUTHORIZED"):
     """No valid access token, or the user is inactive."""
 
-    status_code = 401
-    code = "UNAUTHORIZED"
 
-
-class Forbidden(AppError):
+class Forbidden(AppError, status=403, code="FORBIDDEN"):
     """The user may not do this."""
 
-    status_code = 403
-    code = "FORBIDDEN"
 
-
-class NotFound(AppError):
+class NotFound(AppError, status=404, code="NOT_FOUND"):
     """No such resource."""
 
-    status_code = 404
-    code = "NOT_FOUND"
 
-
-class MethodNotAllowed(AppError):
+class MethodNotAllowed(AppError, status=405, code="METHOD_NOT_ALLOWED"):
     """The path exists but not with this method; `Allow` lists the methods."""
 
-    status_code = 405
-    code = "METHOD_NOT_ALLOWED"
 
-
-class Conflict(AppError):
+class Conflict(AppError, status=409, code="CONFLICT"):
     """The request conflicts with the current state."""
 
-    status_code = 409
-    code = "CONFLICT"
 
-
-class InvalidInput(AppError):
+class InvalidInput(AppError, status=422, code="INVALID_INPUT"):
     """A value passed validation but the database refused it."""
 
-    status_code = 422
-    code = "INVALID_INPUT"
 
-
-class TooManyRequests(AppError):
+class TooManyRequests(AppError, status=429, code="RATE_LIMITED"):
     """Too many attempts; retry after `Retry-After` seconds."""
 
-    status_code = 429
-    code = "RATE_LIMITED"
 
-
-class InternalError(AppError):
+class InternalError(AppError, status=500, code="INTERNAL_SERVER_ERROR"):
     """An unexpected error, logged with the request id (`X-Request-ID`)."""
 
-    status_code = 500
-    code = "INTERNAL_SERVER_ERROR"
 
-
-class ServiceUnavailable(AppError):
+class ServiceUnavailable(AppError, status=503, code="SERVICE_UNAVAILABLE"):
     """The database cannot be reached; retry after `Retry-After` seconds."""
-
-    status_code = 503
-    code = "SERVICE_UNAVAILABLE"

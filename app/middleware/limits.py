@@ -16,25 +16,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.errors import AppError
 
 
-class RequestBodyTooLarge(AppError):
+class RequestBodyTooLarge(AppError, status=413, code="REQUEST_BODY_TOO_LARGE"):
     """The body exceeds `MAX_BODY_BYTES`."""
 
-    status_code = 413
-    code = "REQUEST_BODY_TOO_LARGE"
 
-
-class RequestHeadersTooLarge(AppError):
+class RequestHeadersTooLarge(AppError, status=431, code="REQUEST_HEADERS_TOO_LARGE"):
     """The headers exceed `MAX_HEADER_BYTES`."""
 
-    status_code = 431
-    code = "REQUEST_HEADERS_TOO_LARGE"
 
-
-class RequestTimedOut(AppError):
+class RequestTimedOut(AppError, status=504, code="REQUEST_TIMEOUT"):
     """Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written."""
-
-    status_code = 504
-    code = "REQUEST_TIMEOUT"
 
 
 class BodyTooLargeError(Exception):

@@ -1,15 +1,14 @@
 """Listing the audit trail (the records are written by `app.audit.recorder`)."""
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.db.listing import PageParams, SortSpec, created_between, fetch_page
+from app.db.listing import CreatedRange, PageParams, SortSpec, fetch_page
 from app.models import AuditEvent
 from app.models.audit_event import AuditEventKind
 
@@ -21,13 +20,10 @@ DEFAULT_SORT = "-created_at"
 class AuditFilters:
     user_id: uuid.UUID | None = None
     kind: AuditEventKind | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    created: CreatedRange = field(default_factory=CreatedRange)
 
     def conditions(self) -> list[ColumnElement[bool]]:
-        conditions = created_between(
-            AuditEvent.created_at, self.created_after, self.created_before
-        )
+        conditions = self.created.conditions(AuditEvent.created_at)
         if self.user_id is not None:
             conditions.append(
                 or_(

@@ -7,47 +7,36 @@ from app.auth.errors import PASSWORD_REASON_EXAMPLE
 from app.core.errors import BadRequest, Conflict, NotFound
 
 
-class UserNotFound(NotFound):
+class UserNotFound(NotFound, code="USER_NOT_FOUND"):
     """No such user (or not a valid user id)."""
 
-    code = "USER_NOT_FOUND"
 
-
-class UserAlreadyExists(Conflict):
+class UserAlreadyExists(Conflict, code="USER_ALREADY_EXISTS"):
     """The email is taken (in any letter case)."""
 
-    code = "USER_ALREADY_EXISTS"
 
-
-class InvalidCurrentPassword(BadRequest):
+class InvalidCurrentPassword(BadRequest, code="INVALID_CURRENT_PASSWORD"):
     """`current_password` is wrong or missing."""
 
-    code = "INVALID_CURRENT_PASSWORD"
 
-
-class CreateUserInvalidPassword(BadRequest):
+class CreateUserInvalidPassword(
+    BadRequest,
+    code="CREATE_USER_INVALID_PASSWORD",
+    example_reason=PASSWORD_REASON_EXAMPLE,
+):
     """The password fails the policy; `reason` says which rule."""
 
-    code = "CREATE_USER_INVALID_PASSWORD"
-    example_reason = PASSWORD_REASON_EXAMPLE
 
-
-class CannotDeleteSelf(Conflict):
+class CannotDeleteSelf(Conflict, code="CANNOT_DELETE_SELF"):
     """Use `DELETE /users/me` to delete your own account."""
 
-    code = "CANNOT_DELETE_SELF"
 
-
-class CannotDeactivateSelf(Conflict):
+class CannotDeactivateSelf(Conflict, code="CANNOT_DEACTIVATE_SELF"):
     """Another superuser must deactivate your account."""
 
-    code = "CANNOT_DEACTIVATE_SELF"
 
-
-class LastSuperuser(Conflict):
+class LastSuperuser(Conflict, code="LAST_SUPERUSER"):
     """It would leave no active superuser."""
-
-    code = "LAST_SUPERUSER"
 
 
 def bulk_entry(index: int, email: str, reason: str) -> dict[str, Any]:
@@ -55,12 +44,13 @@ def bulk_entry(index: int, email: str, reason: str) -> dict[str, Any]:
     return {"index": index, "email": email, "reason": reason}
 
 
-class BulkEmailsConflict(Conflict):
+class BulkEmailsConflict(
+    Conflict,
+    code="USERS_ALREADY_EXIST",
+    example_reason="1 entry refused (email taken or repeated)",
+):
     """Emails already registered (`ALREADY_EXISTS`) or repeated in the request
     (`DUPLICATE_IN_REQUEST`), compared case-insensitively; `entries` names each."""
-
-    code = "USERS_ALREADY_EXIST"
-    example_reason = "1 entry refused (email taken or repeated)"
 
     def __init__(self, entries: Sequence[dict[str, Any]]) -> None:
         emails = dict.fromkeys(str(entry["email"]).lower() for entry in entries)
@@ -71,11 +61,12 @@ class BulkEmailsConflict(Conflict):
         )
 
 
-class BulkPasswordsRejected(BadRequest):
+class BulkPasswordsRejected(
+    BadRequest,
+    code="BULK_CREATE_INVALID_PASSWORD",
+    example_reason="1 entry refused (password fails the policy)",
+):
     """These entries' passwords fail the policy; `entries` gives each reason."""
-
-    code = "BULK_CREATE_INVALID_PASSWORD"
-    example_reason = "1 entry refused (password fails the policy)"
 
     def __init__(self, entries: Sequence[dict[str, Any]]) -> None:
         super().__init__(

@@ -10,8 +10,7 @@ is all-or-nothing, and self-service changes need the current password.
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from fastapi import Request
@@ -23,10 +22,10 @@ from sqlalchemy.orm import InstrumentedAttribute
 from app.auth.errors import UpdateUserEmailAlreadyExists, UpdateUserInvalidPassword
 from app.auth.manager import UserManager
 from app.db.listing import (
+    CreatedRange,
     PageParams,
     SortSpec,
     contains_text,
-    created_between,
     fetch_page,
 )
 from app.models import User
@@ -72,8 +71,7 @@ class UserFilters:
     is_superuser: bool | None = None
     is_verified: bool | None = None
     search: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    created: CreatedRange = field(default_factory=CreatedRange)
 
     def conditions(self) -> list[ColumnElement[bool]]:
         flags = {
@@ -86,9 +84,7 @@ class UserFilters:
         ]
         if self.search is not None:
             conditions.append(contains_text([USER_EMAIL, User.full_name], self.search))
-        conditions += created_between(
-            User.created_at, self.created_after, self.created_before
-        )
+        conditions += self.created.conditions(User.created_at)
         return conditions
 
 

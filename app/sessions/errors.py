@@ -3,27 +3,18 @@
 from app.core.errors import Forbidden, NotFound, Unauthorized
 
 
-class RefreshTokenInvalid(Unauthorized):
+# Commits: a reused token has just had its whole session revoked; keep that.
+class RefreshTokenInvalid(Unauthorized, code="REFRESH_TOKEN_INVALID", commits=True):
     """Unknown, expired, revoked or reused refresh cookie (it is cleared)."""
 
-    code = "REFRESH_TOKEN_INVALID"
-    # A reused token has just had its whole session revoked: keep that.
-    commits = True
 
-
-class RefreshTokenMissing(Unauthorized):
+class RefreshTokenMissing(Unauthorized, code="REFRESH_TOKEN_MISSING"):
     """No refresh cookie was sent."""
 
-    code = "REFRESH_TOKEN_MISSING"
 
-
-class SessionNotFound(NotFound):
+class SessionNotFound(NotFound, code="SESSION_NOT_FOUND"):
     """No such live session of yours."""
 
-    code = "SESSION_NOT_FOUND"
 
-
-class CsrfHeaderMissing(Forbidden):
+class CsrfHeaderMissing(Forbidden, code="CSRF_HEADER_MISSING"):
     """The refresh cookie came without `X-Requested-With`."""
-
-    code = "CSRF_HEADER_MISSING"

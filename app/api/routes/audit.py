@@ -30,12 +30,10 @@ async def audit_filters(
     ] = None,
     kind: Annotated[AuditEventKind | None, Query()] = None,
 ) -> AuditFilters:
-    created_after, created_before = created
     return AuditFilters(
         user_id=user_id,
         kind=kind,
-        created_after=created_after,
-        created_before=created_before,
+        created=created,
     )
 
 

@@ -40,12 +40,10 @@ async def item_filters(
         ),
     ] = None,
 ) -> ItemFilters:
-    created_after, created_before = created
     return ItemFilters(
         owner_id=items_service.listed_owner(user, owner_id),
         search=search,
-        created_after=created_after,
-        created_before=created_before,
+        created=created,
     )
 
 

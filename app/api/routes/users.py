@@ -62,14 +62,12 @@ async def user_filters(
     is_superuser: Annotated[bool | None, Query()] = None,
     is_verified: Annotated[bool | None, Query()] = None,
 ) -> UserFilters:
-    created_after, created_before = created
     return UserFilters(
         is_active=is_active,
         is_superuser=is_superuser,
         is_verified=is_verified,
         search=search,
-        created_after=created_after,
-        created_before=created_before,
+        created=created,
     )
 
 
