@@ -97,7 +97,9 @@ async def test_register_existing_email_in_other_case_is_400(
     assert count == 1
 
 
-CONTAINS_JDOE = "Password must not contain 'jdoe' (the part of your email before the @)."
+CONTAINS_JDOE = (
+    "Password must not contain 'jdoe' (the part of your email before the @)."
+)
 
 
 @pytest.mark.parametrize(
