@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from pydantic import ValidationError
+from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -32,6 +32,8 @@ EXIT_INTERRUPTED = 130
 EXIT_FAILED = EXIT_REFUSED
 EXIT_USAGE = EXIT_CONFIG
 
+_email_adapter: TypeAdapter[str] = TypeAdapter(EmailStr)
+
 
 class CommandError(Exception):
     """A message for stderr and the exit status that goes with it."""
@@ -51,6 +53,15 @@ def run_command(command: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("\nInterrupted.\n")
         return EXIT_INTERRUPTED
+
+
+def validated_email(email: str) -> str:
+    """The address as the API would store it, or a CommandError saying why not."""
+    try:
+        return _email_adapter.validate_python(email)
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"]
+        raise CommandError(f"invalid email address {email!r}: {reason}") from exc
 
 
 def load_settings() -> Settings:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from fastapi_users import exceptions
-from pydantic import EmailStr, TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from app.auth.passwords import password_policy_violation
 from app.core.config import Settings
@@ -39,13 +39,13 @@ from commands._common import (
     load_settings,
     open_database,
     run_command,
+    validated_email,
 )
 from commands._users import find_user, user_manager
 
 PasswordPrompt = Callable[[str], str]
 """Asks for a new password for the account with this email; returns one accepted."""
 
-_email_adapter: TypeAdapter[str] = TypeAdapter(EmailStr)
 UNCHANGED_PASSWORD_NOTE = (
     " The password is unchanged: --password only sets a new account's password "
     "(add --update-password to change this one's)."
@@ -62,14 +62,6 @@ def configured_email(settings: Settings) -> str | None:
 def configured_password(settings: Settings) -> str | None:
     secret = settings.FIRST_SUPERUSER_PASSWORD
     return (secret.get_secret_value() if secret else None) or None
-
-
-def validated_email(email: str) -> str:
-    try:
-        return _email_adapter.validate_python(email)
-    except ValidationError as exc:
-        reason = exc.errors()[0]["msg"]
-        raise CommandError(f"invalid email address {email!r}: {reason}") from exc
 
 
 def password_problem(password: str, email: str) -> str | None:
