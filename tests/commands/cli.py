@@ -37,8 +37,8 @@ def cli_env(database_url: str, **variables: str) -> dict[str, str]:
         ARGON2_MEMORY_COST_KIB="1024",
         ARGON2_TIME_COST="1",
         **TEST_SECRETS,
-        **variables,
     )
+    env.update(variables)
     return env
 
 

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -29,15 +28,14 @@ from app.db.session import wait_for_background_tasks
 from app.main import create_app, dispose_engines
 from app.models import User
 from commands.create_superuser import create_superuser
-from tests.fixtures.app import TEST_SECRETS, http_client, make_settings
+from tests.commands.cli import CHILD_DEADLINE_SECONDS, Result, cli_env
+from tests.fixtures.app import http_client, make_settings
 from tests.fixtures.database import delete_all_rows, run_alembic
 from tests.fixtures.smtp import Mailbox
 
 COMMAND = (sys.executable, "-m", "commands.create_superuser")
 EMAIL = "admin@example.com"
 PASSWORD = "correct-Horse-battery-7"
-# Guards against a hung child only; no test asserts on how long anything takes.
-CHILD_DEADLINE_SECONDS = 180
 CTRL_C, CTRL_D = "\x03", "\x04"
 
 
@@ -111,29 +109,7 @@ async def api(commands_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 # --- helpers ----------------------------------------------------------------
 
 
-@dataclass
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-def command_env(database_url: str, **variables: str) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("FIRST_SUPERUSER_")
-    }
-    env.update(
-        DATABASE_URL=database_url,
-        ENVIRONMENT="test",
-        MAIL_SERVER="",
-        ARGON2_MEMORY_COST_KIB="1024",
-        ARGON2_TIME_COST="1",
-        **TEST_SECRETS,
-        **variables,
-    )
-    return env
+command_env = cli_env
 
 
 async def run_command(database_url: str, *args: str, **variables: str) -> Result:
@@ -582,43 +558,48 @@ async def test_unmigrated_database_is_reported_with_the_fix(
     assert len(error.splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("new_password", "exit_code", "message", "working_password"),
+    [
+        (
+            "new-Horse-battery-8",
+            0,
+            f"{EMAIL} is already a superuser; set its new password and ended "
+            "every session of the account.",
+            "new-Horse-battery-8",
+        ),
+        (
+            "x",
+            1,
+            "Error: password refused: Password must be at least 8 characters "
+            "long (it has 1).",
+            PASSWORD,
+        ),
+    ],
+    ids=["accepted", "weak-one-refused"],
+)
 async def test_update_password_sets_the_password_of_an_existing_account(
-    commands_database_url: str, commands_app: FastAPI, api: httpx.AsyncClient
+    commands_settings: Settings,
+    commands_database_url: str,
+    api: httpx.AsyncClient,
+    new_password: str,
+    exit_code: int,
+    message: str,
+    working_password: str,
 ) -> None:
-    first = await run_command(
-        commands_database_url, "--email", EMAIL, "--password", PASSWORD
+    assert (
+        await create_superuser(commands_settings, email=EMAIL, password=PASSWORD) == 0
     )
-    assert first.exit_code == 0, first.stderr
 
     result = await run_command(
         commands_database_url,
         "--email",
         EMAIL,
         "--password",
-        "new-Horse-battery-8",
+        new_password,
         "--update-password",
     )
 
-    assert result.exit_code == 0, result.stderr
-    assert result.stdout == (
-        f"{EMAIL} is already a superuser; set its new password and ended every "
-        "session of the account.\n"
-    )
-    await logged_in_profile(api, EMAIL, "new-Horse-battery-8")
-
-
-async def test_update_password_refuses_a_weak_one_and_keeps_the_old(
-    commands_database_url: str, commands_app: FastAPI, api: httpx.AsyncClient
-) -> None:
-    first = await run_command(
-        commands_database_url, "--email", EMAIL, "--password", PASSWORD
-    )
-    assert first.exit_code == 0, first.stderr
-
-    result = await run_command(
-        commands_database_url, "--email", EMAIL, "--password", "x", "--update-password"
-    )
-
-    assert result.exit_code == 1
-    assert "Error: password refused: Password must be at least 8" in result.stderr
-    await logged_in_profile(api, EMAIL, PASSWORD)
+    assert result.exit_code == exit_code, result.output
+    assert (result.stdout + result.stderr).strip() == message
+    await logged_in_profile(api, EMAIL, working_password)
