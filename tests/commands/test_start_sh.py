@@ -36,7 +36,7 @@ async def test_start_sh_serves_and_prints_where_things_are(tmp_path: Path) -> No
         MAIL_PORT="2525",
         MAIL_PASSWORD="mail-Password-never-shown",
         FIRST_SUPERUSER_EMAIL="admin@example.com",
-        FIRST_SUPERUSER_PASSWORD="admin-Password-never-shown",
+        FIRST_SUPERUSER_PASSWORD="Operator-Password-never-shown",
     )
     for name in SECRET_NAMES:  # development secrets come from the file
         del env[name]
@@ -45,14 +45,14 @@ async def test_start_sh_serves_and_prints_where_things_are(tmp_path: Path) -> No
         cwd=tmp_path,
         env=env,
         stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.STDOUT,
-        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
         start_new_session=True,
     )
     try:
-        assert process.stderr is not None
+        assert process.stdout is not None
         async with asyncio.timeout(CHILD_DEADLINE_SECONDS):
-            output = await read_until(process.stderr, "  Secrets:")
+            output = await read_until(process.stdout, "  Secrets:")
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         await process.wait()
