@@ -10,7 +10,7 @@ from fastapi_users.router.common import ErrorCode
 
 from app.core.errors import BadRequest
 
-PASSWORD_REASON_EXAMPLE = "must be at least 8 characters long"
+PASSWORD_REASON_EXAMPLE = "Password must be at least 8 characters long (it has 5)."
 
 
 class LoginBadCredentials(BadRequest, code=ErrorCode.LOGIN_BAD_CREDENTIALS.value):

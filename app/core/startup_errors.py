@@ -133,6 +133,8 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _known_reason(url: str, cause: BaseException) -> str | None:
+    if getattr(cause, "orig", None) is not None:
+        return None  # SQLAlchemy's wrapper (its text holds the SQL): ask the driver's
     # PostgreSQL's error codes, as asyncpg (and psycopg) expose them.
     sqlstate = getattr(cause, "sqlstate", None)
     if sqlstate == INVALID_PASSWORD:

@@ -12,7 +12,8 @@ browser keeps the cookie the winner set). Rotation locks the presented row
 (SELECT ... FOR UPDATE on PostgreSQL; SQLite transactions are serialised by
 BEGIN IMMEDIATE), so two concurrent refreshes never both rotate.
 
-Nothing here commits: the caller's transaction does.
+Writes are flushed, so the caller's next statements see them; nothing here
+commits: the caller's transaction does.
 """
 
 import hashlib
@@ -69,6 +70,7 @@ async def start_family(
         settings=settings,
         now=now,
     )
+    await session.flush()
     return family_id, token
 
 
@@ -94,6 +96,7 @@ async def rotate(
         raise RefreshTokenInvalid()
     if presented.revoked_at is None:
         successor = _replace(session, presented, user, client, settings, now)
+        await session.flush()
         return Rotation(user=user, family_id=presented.family_id, token=successor)
     if presented.replaced_by_id is None:
         raise RefreshTokenInvalid()  # revoked outright: logout, password change...
