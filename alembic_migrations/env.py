@@ -9,7 +9,6 @@ past it. On SQLite it is a lock on a file beside the database.
 
 import asyncio
 import fcntl
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from logging.config import fileConfig
@@ -32,10 +31,6 @@ if config.config_file_name is not None and config.attributes.get(
 target_metadata = Base.metadata
 # Any fixed bigint will do, as long as every gatehouse instance uses the same.
 MIGRATION_LOCK_KEY = int.from_bytes(b"gatehous")
-
-# SQLite cannot reflect expression indexes (uq_users_email_lower); PostgreSQL runs
-# compare them, so silence the warning rather than the check.
-warnings.filterwarnings("ignore", message=".*expression-based index.*")
 
 
 def database_url() -> str:

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app.auth.passwords import password_helper_for
 from app.core.config import PROJECT_ROOT, Settings, normalize_database_url
 from app.models import Item, User
+from app.models.user import normalize_email
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/gatehouse_bench"
 PASSWORD = "bench-Passphrase-2026"
@@ -131,6 +132,8 @@ def user_rows(
         )
     rows[0].update(email=SUPERUSER_EMAIL, is_superuser=True, is_active=True)
     rows[1].update(email=USER_EMAIL, is_active=True)
+    for row in rows:
+        row["email_normalized"] = normalize_email(str(row["email"]))
     return rows
 
 

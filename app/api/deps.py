@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Cookie, Depends, Header, Request
 from fastapi_users import FastAPIUsers
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.access_tokens import AccessSession, SessionJWTStrategy
@@ -23,7 +24,7 @@ from app.db.session import session_scope
 from app.models import User
 from app.services.user_manager import build_user_manager
 from app.sessions.errors import CsrfHeaderMissing
-from app.sessions.service import PresentedCookie
+from app.sessions.service import PresentedCookie, SignInContext
 from app.sessions.transport import REFRESH_COOKIE_NAME
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -56,6 +57,16 @@ async def get_async_session(request: Request) -> AsyncIterator[AsyncSession]:
 # Declare the session through this alias only: FastAPI caches a dependency per
 # (callable, scope), so one alias means one session and transaction per request.
 SessionDep = Annotated[AsyncSession, Depends(get_async_session, scope="function")]
+
+
+async def require_database(request: Request) -> None:
+    """The database answers (one `SELECT 1` on the read pool), else 503.
+
+    For routes that answer before doing their database work (the email
+    requests): an outage is still reported as one.
+    """
+    async with request.app.state.read_sessionmaker() as session:
+        await session.execute(text("SELECT 1"))
 
 
 async def get_settings_from_app(request: Request) -> Settings:
@@ -165,3 +176,18 @@ async def require_csrf_header(cookie: PresentedCookieDep) -> None:
     """For routes that act on the refresh cookie alone."""
     if not cookie.has_csrf_header:
         raise CsrfHeaderMissing()
+
+
+async def sign_in_context(
+    request: Request, client: ClientInfoDep, strategy: TokenStrategy
+) -> SignInContext:
+    state = request.app.state
+    return SignInContext(
+        client=client,
+        settings=state.settings,
+        tokens=strategy,
+        emails=state.email_queue,
+    )
+
+
+SignInDep = Annotated[SignInContext, Depends(sign_in_context)]

@@ -13,6 +13,7 @@ Anything not handled here is caught, logged and answered with a plain 500 by
 
 import errno
 import logging
+import re
 import socket
 from http import HTTPStatus
 from typing import Any
@@ -21,6 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 
@@ -84,9 +86,28 @@ async def handle_http_exception(request: Request, exc: Exception) -> JSONRespons
     if detail is None or detail == HTTPStatus(exc.status_code).phrase:
         error = BARE_STATUS_ERRORS.get(exc.status_code)
         detail = error.code if error else HTTPStatus(exc.status_code).name
+    headers = dict(exc.headers or {})
+    if exc.status_code == MethodNotAllowed.status_code:
+        # Starlette names the methods of the first route matching the path only.
+        headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
     return JSONResponse(
-        {"detail": detail}, status_code=exc.status_code, headers=exc.headers
+        {"detail": detail}, status_code=exc.status_code, headers=headers
     )
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route of `app` answers on `path`."""
+    index: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        app.state, "method_index", None
+    )
+    if index is None:
+        index = [
+            (context.path_regex, frozenset(context.methods))
+            for context in iter_route_contexts(app.routes)
+            if context.methods and getattr(context, "path_regex", None) is not None
+        ]
+        app.state.method_index = index
+    return sorted({m for regex, methods in index if regex.match(path) for m in methods})
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:

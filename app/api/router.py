@@ -2,14 +2,24 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import audit, auth, items, metrics, sessions, stats, users
+from app.api.routes import (
+    account,
+    audit,
+    auth,
+    items,
+    metrics,
+    sessions,
+    stats,
+    users,
+)
 
 # Included into the app under /api/v1 one by one rather than through an umbrella
 # router: FastAPI finds a route by walking the included routers, so each level
 # of nesting costs every request. The most requested come first.
 API_ROUTERS: tuple[APIRouter, ...] = (
-    # /users/{user_id} matches one path segment: /users/me/sessions... never
-    # reaches it, whichever of the two routers comes first.
+    # /users/me before /users/{user_id}; /users/{user_id} matches one path
+    # segment, so /users/me/sessions... never reaches it either way.
+    account.router,
     users.router,
     sessions.router,
     items.router,

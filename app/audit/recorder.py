@@ -10,7 +10,7 @@ import logging
 import uuid
 from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -19,11 +19,11 @@ from app.db.lengths import EMAIL_MAX_LENGTH
 from app.db.session import session_scope
 from app.models import AuditEvent, User
 from app.models.audit_event import AuditEventKind
+from app.models.user import normalize_email
 
 logger = logging.getLogger(__name__)
 
 _USER_ID = cast(InstrumentedAttribute[uuid.UUID], User.id)
-_USER_EMAIL = cast(InstrumentedAttribute[str], User.email)
 
 
 def record_event(
@@ -101,6 +101,6 @@ async def record_event_apart(
 async def _user_id_by_email(session: AsyncSession, email: str) -> uuid.UUID | None:
     email = printable(email.strip(), EMAIL_MAX_LENGTH) or ""
     user_id: uuid.UUID | None = await session.scalar(
-        select(_USER_ID).where(func.lower(_USER_EMAIL) == email.lower())
+        select(_USER_ID).where(User.email_normalized == normalize_email(email))
     )
     return user_id

@@ -18,6 +18,7 @@ from fastapi_users import BaseUserManager, UUIDIDMixin, exceptions, schemas
 from fastapi_users.jwt import decode_jwt, generate_jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.account_emails import AccountEmails
 from app.auth.changes import AccountSnapshot, account_changes
 from app.auth.db import UserDatabase
 from app.auth.passwords import (
@@ -27,13 +28,10 @@ from app.auth.passwords import (
 )
 from app.core.config import Settings
 from app.db.session import release_connection
-from app.email import (
-    EmailQueue,
-    build_reset_password_email,
-    build_verify_email,
-)
+from app.email import EmailQueue
 from app.models import User
 from app.models.audit_event import AuditEventKind
+from app.models.user import normalize_email
 from app.schemas.common import reject_unstorable_text
 
 
@@ -78,7 +76,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         self.password_helper_async = password_helper_for(settings)
         super().__init__(user_db, self.password_helper_async)
         self.settings = settings
-        self.email_queue = email_queue
+        self.emails = AccountEmails(settings, email_queue)
         self.events = events
         self.reset_password_secret = settings.secret("RESET_PASSWORD_SECRET_KEY")
         self.reset_password_token_secret = self.reset_password_secret
@@ -116,18 +114,19 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         request: Request | None = None,
     ) -> User:
         await self.validate_password(user_create.password, user_create)
-        if await self.user_db.get_by_email(user_create.email) is not None:
-            raise exceptions.UserAlreadyExists()
         # fastapi-users leaves these two helpers unannotated.
         user_dict: dict[str, Any] = (
             user_create.create_update_dict()  # type: ignore[no-untyped-call]
             if safe
             else user_create.create_update_dict_superuser()  # type: ignore[no-untyped-call]
         )
-        password = user_dict.pop("password")
+        # Hashed before the first query: no transaction (on SQLite, no write
+        # lock) waits on it. A taken email costs the same time as a new one.
         user_dict["hashed_password"] = await self.password_helper_async.hash_async(
-            password
+            user_dict.pop("password")
         )
+        if await self.user_db.get_by_email(user_create.email) is not None:
+            raise exceptions.UserAlreadyExists()
         created_user = await self.user_db.create(user_dict)
         await self.on_after_register(created_user, request)
         return created_user
@@ -160,20 +159,20 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
 
     async def _update(self, user: User, update_dict: dict[str, Any]) -> User:
         validated: dict[str, Any] = {}
+        password = update_dict.get("password")
+        if password is not None:
+            await self.validate_password(password, user)
+            # Before any query: no transaction (no SQLite write lock) waits on it.
+            validated["hashed_password"] = await self.password_helper_async.hash_async(
+                password
+            )
         for field, value in update_dict.items():
-            if field == "email" and value.lower() != user.email.lower():
+            if field == "email" and normalize_email(value) != user.email_normalized:
                 if await self.user_db.get_by_email(value) is not None:
                     raise exceptions.UserAlreadyExists()
                 validated["email"] = value
                 validated["is_verified"] = False
-            elif field == "email":
-                validated["email"] = value
-            elif field == "password" and value is not None:
-                await self.validate_password(value, user)
-                validated[
-                    "hashed_password"
-                ] = await self.password_helper_async.hash_async(value)
-            else:
+            elif field != "password":
                 validated[field] = value
         if ends_sessions(validated):
             # Every access token issued before carries the old version.
@@ -192,10 +191,13 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         fields are snapshotted first to tell what the update changed."""
         before = AccountSnapshot.of(user)
         updated_user = await super().update(user_update, user, safe, request)
+        session = self.user_db.session
         for kind, details in account_changes(before, updated_user):
-            self.events.record(
-                self.user_db.session, kind, updated_user, request, details
-            )
+            self.events.record(session, kind, updated_user, request, details)
+            if kind is AuditEventKind.PASSWORD_CHANGED:
+                self.emails.password_changed(session, updated_user)
+            elif kind is AuditEventKind.EMAIL_CHANGED:
+                self.emails.email_changed(session, updated_user, before.email)
         return updated_user
 
     # --- password reset with a cheap, keyed fingerprint -------------------
@@ -214,6 +216,12 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         )
         await self.on_after_forgot_password(user, token, request)
 
+    async def verify(self, token: str, request: Request | None = None) -> User:
+        """fastapi-users' verification, on the locked row: of concurrent
+        submissions of one token, the later ones see the account verified."""
+        async with self.user_db.locking():
+            return await super().verify(token, request)
+
     async def reset_password(
         self, token: str, password: str, request: Request | None = None
     ) -> User:
@@ -227,22 +235,28 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
             fingerprint = str(data["password_fgpt"])
         except (jwt.PyJWTError, KeyError, exceptions.InvalidID) as exc:
             raise exceptions.InvalidResetPasswordToken() from exc
+        # Hashed before the first query, so the row lock below is held briefly.
+        hashed = await self.password_helper_async.hash_async(password)
         try:
-            user = await self.get(user_id)
+            # Locked: a concurrent reset with the same token waits, then sees the
+            # new hash, so the token's fingerprint no longer matches.
+            async with self.user_db.locking():
+                user = await self.get(user_id)
         except exceptions.UserNotExists as exc:
             raise exceptions.InvalidResetPasswordToken() from exc
         if not hmac.compare_digest(fingerprint, self._fingerprint(user)):
             raise exceptions.InvalidResetPasswordToken()
         if not user.is_active:
             raise exceptions.UserInactive()
-        updated_user = await self._update(user, {"password": password})
+        await self.validate_password(password, user)
+        updated_user = await self._update(user, {"hashed_password": hashed})
         await self.on_after_reset_password(updated_user, request)
         return updated_user
 
     def _fingerprint(self, user: User) -> str:
         return password_fingerprint(self.reset_password_secret, user.hashed_password)
 
-    # --- hooks: emails are queued in the outbox, sent once committed -------
+    # --- hooks: audit events and emails, in the request's transaction -------
 
     async def on_after_register(
         self, user: User, request: Request | None = None
@@ -259,28 +273,22 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
     async def on_after_request_verify(
         self, user: User, token: str, request: Request | None = None
     ) -> None:
-        message = build_verify_email(
-            self.settings, email=user.email, full_name=user.full_name, token=token
-        )
-        self.email_queue.queue(self.user_db.session, message)
+        self.emails.verification(self.user_db.session, user, token)
 
     async def on_after_forgot_password(
         self, user: User, token: str, request: Request | None = None
     ) -> None:
-        message = build_reset_password_email(
-            self.settings, email=user.email, full_name=user.full_name, token=token
-        )
-        self.email_queue.queue(self.user_db.session, message)
-
-    # --- the audit trail, written in the request's transaction --------------
+        self.emails.password_reset(self.user_db.session, user, token)
 
     async def on_after_verify(self, user: User, request: Request | None = None) -> None:
         self._audit(AuditEventKind.EMAIL_VERIFIED, user, request)
+        self.emails.welcome(self.user_db.session, user)
 
     async def on_after_reset_password(
         self, user: User, request: Request | None = None
     ) -> None:
         self._audit(AuditEventKind.PASSWORD_RESET, user, request)
+        self.emails.password_changed(self.user_db.session, user)
 
     async def on_after_delete(self, user: User, request: Request | None = None) -> None:
         self.events.record_deletion(self.user_db.session, user, request)

@@ -13,9 +13,8 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from app.core.config import Settings
+from app.schemas.common import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 128
 # A local part shorter than this is too common a substring to forbid.
 MIN_LOCAL_PART_TO_CHECK = 3
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")

@@ -155,8 +155,11 @@ class Settings(BaseSettings):
     PASSWORD_HASH_THREADS: int | None = Field(default=None, ge=1)
 
     FRONTEND_URL: str = "http://localhost:5173"
+    # The SPA's pages that emails link to.
     VERIFY_EMAIL_PATH: str = "/verify-email"
     RESET_PASSWORD_PATH: str = "/reset-password"
+    FORGOT_PASSWORD_PATH: str = "/forgot-password"
+    SESSIONS_PATH: str = "/sessions"
     CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     FIRST_SUPERUSER_EMAIL: EmailStr | None = None
@@ -173,6 +176,14 @@ class Settings(BaseSettings):
     MAIL_SSL_TLS: bool = False
     MAIL_USE_CREDENTIALS: bool | None = None
     MAIL_VALIDATE_CERTS: bool = True
+    # Where security notifications tell people to write; unset: "reply to this email".
+    SUPPORT_EMAIL: EmailStr | None = None
+    # A welcome email once an address is verified.
+    WELCOME_EMAIL_ENABLED: bool = True
+    # "A new sign-in to your account", when the device (user agent and network)
+    # has not signed in to that account for NEW_SIGN_IN_LOOKBACK_DAYS.
+    NEW_SIGN_IN_EMAIL_ENABLED: bool = True
+    NEW_SIGN_IN_LOOKBACK_DAYS: int = Field(default=90, ge=1)
     MAIL_TIMEOUT: int = Field(default=10, gt=0)
     # Delivery from the email outbox: bounded attempts with exponential backoff.
     MAIL_MAX_ATTEMPTS: int = Field(default=5, ge=1)
@@ -328,8 +339,11 @@ class Settings(BaseSettings):
         assert value is not None, f"{name} is filled in by validation"
         return value.get_secret_value()
 
+    def frontend_url(self, path: str) -> str:
+        return f"{self.FRONTEND_URL}{path}"
+
     def frontend_link(self, path: str, token: str) -> str:
-        return f"{self.FRONTEND_URL}{path}?{urlencode({'token': token})}"
+        return f"{self.frontend_url(path)}?{urlencode({'token': token})}"
 
 
 def _is_production(info: ValidationInfo) -> bool:

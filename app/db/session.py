@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, exc
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -52,10 +52,15 @@ def create_read_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
 
     On PostgreSQL: a second pool whose connections stay in autocommit. Switching
     one pool's connections to autocommit and back on every checkout would cost
-    about a tenth of a small GET. On SQLite: `engine`, taking no write lock.
+    about a tenth of a small GET. On SQLite: a pool of its own too, whose
+    connections take no write lock, so reads never queue behind writers.
     """
     if engine.dialect.name == "sqlite":
-        return read_only_engine(engine)
+        if _in_memory(str(engine.url)):  # another engine would be another database
+            return read_only_engine(engine)
+        return read_only_engine(
+            _create_sqlite_engine(str(engine.url), settings, writer=False)
+        )
     return _create_postgresql_engine(engine.url, settings, isolation_level="AUTOCOMMIT")
 
 
@@ -90,21 +95,45 @@ def _discard_closed_connection(
         raise exc.DisconnectionError("connection closed by the server")
 
 
-def _create_sqlite_engine(url: str, settings: Settings) -> AsyncEngine:
-    if url.startswith("sqlite+aiosqlite:///") and ":memory:" not in url:
+def _create_sqlite_engine(
+    url: str, settings: Settings, *, writer: bool = True
+) -> AsyncEngine:
+    """SQLite, whose writers take turns: one connection writes at a time.
+
+    SQLite lets one transaction write at once, and a writer waiting for the lock
+    polls (the busy timeout) with growing pauses, so under load an unlucky one
+    starves for seconds while others slip in. The writing engine therefore has
+    a single pooled connection: writers queue for it in order, on the pool
+    (DATABASE_POOL_TIMEOUT), and the busy timeout is left for other processes
+    (migrations, commands). Readers have a pool of their own.
+    """
+    in_memory = _in_memory(url)
+    if not in_memory:
         # Best effort: if the directory cannot be made, connecting fails and the
         # app answers 503 (and /health says why) instead of refusing to start.
         with suppress(OSError):
-            Path(url.removeprefix("sqlite+aiosqlite:///")).parent.mkdir(
-                parents=True, exist_ok=True
-            )
+            Path(make_url(url).database or "").parent.mkdir(parents=True, exist_ok=True)
+    pool: dict[str, Any] = (
+        {
+            "pool_size": 1,
+            "max_overflow": 0,
+            "pool_timeout": settings.DATABASE_POOL_TIMEOUT,
+        }
+        if writer and not in_memory
+        else {}
+    )
     engine = create_async_engine(
         url,
         echo=settings.DATABASE_ECHO,
         connect_args={"timeout": settings.SQLITE_BUSY_TIMEOUT_MS / 1000},
+        **pool,
     )
     configure_sqlite(engine.sync_engine, settings.SQLITE_BUSY_TIMEOUT_MS)
     return engine
+
+
+def _in_memory(url: str) -> bool:
+    return (make_url(url).database or ":memory:") == ":memory:"
 
 
 def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

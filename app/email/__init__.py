@@ -2,8 +2,10 @@
 
 from app.email.messages import (
     EmailMessage,
+    build_email,
     build_reset_password_email,
     build_verify_email,
+    moment,
 )
 from app.email.outbox import EmailQueue, OutboxWorker
 from app.email.sender import ConsoleMailer, Mailer, SmtpMailer, create_mailer
@@ -15,7 +17,9 @@ __all__ = [
     "Mailer",
     "OutboxWorker",
     "SmtpMailer",
+    "build_email",
     "build_reset_password_email",
     "build_verify_email",
     "create_mailer",
+    "moment",
 ]

@@ -1,6 +1,11 @@
-"""Build the emails gatehouse sends from Jinja2 templates (HTML plus plain text)."""
+"""Build the emails gatehouse sends from Jinja2 templates (HTML plus plain text).
+
+Every email has a kind (`templates/{kind}.html` and `.txt`, both extending
+`_layout`), a subject, and links into the SPA (`FRONTEND_URL`), never to the API.
+"""
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -9,6 +14,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from app.core.config import Settings
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+SUBJECTS = {
+    "verify_email": "Confirm your email for {project}",
+    "reset_password": "Reset your {project} password",
+    "welcome": "Welcome to {project}",
+    "password_changed": "Your {project} password was changed",
+    "email_changed": "The email address of your {project} account was changed",
+    "new_sign_in": "A new sign-in to your {project} account",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,26 +49,48 @@ def _environment() -> Environment:
     )
 
 
-def _render(kind: str, recipient: str, subject: str, **context: object) -> EmailMessage:
+def moment(at: datetime) -> str:
+    """A time as emails show it: `2026-12-01 17:03 UTC`."""
+    return at.strftime("%Y-%m-%d %H:%M %Z")
+
+
+def build_email(
+    settings: Settings, kind: str, *, to: str, name: str | None, **context: object
+) -> EmailMessage:
+    """The `kind` email to `to`, greeting `name` (the address when unnamed).
+
+    Every template also gets the project's name, where to get help, and the
+    SPA's links (`home_link`, `forgot_link`, `sessions_link`).
+    """
+    subject = SUBJECTS[kind].format(project=settings.PROJECT_NAME)
+    values = {
+        "subject": subject,
+        "project_name": settings.PROJECT_NAME,
+        "name": name or to,
+        "support_email": settings.SUPPORT_EMAIL,
+        "home_link": settings.frontend_url("/"),
+        "forgot_link": settings.frontend_url(settings.FORGOT_PASSWORD_PATH),
+        "sessions_link": settings.frontend_url(settings.SESSIONS_PATH),
+        **context,
+    }
     env = _environment()
     return EmailMessage(
         kind=kind,
-        recipient=recipient,
+        recipient=to,
         subject=subject,
-        html=env.get_template(f"{kind}.html").render(subject=subject, **context),
-        text=env.get_template(f"{kind}.txt").render(subject=subject, **context),
+        html=env.get_template(f"{kind}.html").render(values),
+        text=env.get_template(f"{kind}.txt").render(values),
     )
 
 
 def build_verify_email(
     settings: Settings, *, email: str, full_name: str | None, token: str
 ) -> EmailMessage:
-    return _render(
+    return build_email(
+        settings,
         "verify_email",
-        email,
-        f"Confirm your email for {settings.PROJECT_NAME}",
-        project_name=settings.PROJECT_NAME,
-        name=full_name or email,
+        to=email,
+        name=full_name,
         link=settings.frontend_link(settings.VERIFY_EMAIL_PATH, token),
         valid_hours=settings.VERIFICATION_TOKEN_EXPIRE_SECONDS // 3600,
     )
@@ -64,12 +99,11 @@ def build_verify_email(
 def build_reset_password_email(
     settings: Settings, *, email: str, full_name: str | None, token: str
 ) -> EmailMessage:
-    return _render(
+    return build_email(
+        settings,
         "reset_password",
-        email,
-        f"Reset your {settings.PROJECT_NAME} password",
-        project_name=settings.PROJECT_NAME,
-        name=full_name or email,
+        to=email,
+        name=full_name,
         link=settings.frontend_link(settings.RESET_PASSWORD_PATH, token),
         valid_minutes=settings.RESET_PASSWORD_TOKEN_EXPIRE_SECONDS // 60,
     )

@@ -1,21 +1,37 @@
+import unicodedata
 from typing import TYPE_CHECKING
 
 from fastapi_users_db_sqlalchemy import SQLAlchemyBaseUserTableUUID
-from sqlalchemy import Index, Integer, String, func, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from app.db.base import Base, TimestampMixin
+from app.db.lengths import EMAIL_MAX_LENGTH
+
+
+def normalize_email(email: str) -> str:
+    """The form two addresses share when they differ only in letter case.
+
+    Full Unicode case folding (`JOSÉ` and `josé`, `ß` and `ss`), computed here
+    rather than by the database: SQLite's lower() folds ASCII only.
+    """
+    folded = unicodedata.normalize("NFC", email).casefold()
+    return unicodedata.normalize("NFC", folded)
 
 
 class User(SQLAlchemyBaseUserTableUUID, TimestampMixin, Base):
     __tablename__ = "users"
 
     # Replaces the base's case-sensitive unique index: uniqueness is enforced on
-    # lower(email) below, so "Ann@x.io" and "ann@x.io" cannot both exist.
+    # email_normalized, so "Ann@x.io" and "ann@x.io" cannot both exist.
     if TYPE_CHECKING:  # fastapi-users' UserProtocol wants a plain `str` here
         email: str
     else:
-        email: Mapped[str] = mapped_column(String(320), nullable=False)
+        email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), nullable=False)
+    # Set from `email` whenever it is assigned (see `_normalize`).
+    email_normalized: Mapped[str] = mapped_column(
+        String(EMAIL_MAX_LENGTH), nullable=False
+    )
     full_name: Mapped[str | None] = mapped_column(String(255), default=None)
     # Bumped when the password changes or the account is deactivated; access
     # tokens carry it, so every token issued before then stops working at once.
@@ -24,11 +40,16 @@ class User(SQLAlchemyBaseUserTableUUID, TimestampMixin, Base):
     )
 
     __table_args__ = (
-        Index("uq_users_email_lower", func.lower(email), unique=True),
+        Index("uq_users_email_normalized", "email_normalized", unique=True),
         Index("ix_users_is_active", "is_active"),
         Index("ix_users_is_superuser", "is_superuser"),
         Index("ix_users_created_at", "created_at"),
     )
+
+    @validates("email")
+    def _normalize(self, _key: str, email: str) -> str:
+        self.email_normalized = normalize_email(email)
+        return email
 
     def __repr__(self) -> str:
         return f"User(id={self.id!s}, email={self.email!r})"

@@ -4,6 +4,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
+# The password policy's length bounds (app/auth/passwords.py enforces them).
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128
+
 
 def reject_unstorable_text(value: str) -> str:
     """Refuse text PostgreSQL cannot store: NUL characters and lone surrogates."""

@@ -5,23 +5,42 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi_users import schemas
-from pydantic import BaseModel, EmailStr, Field, field_validator
+from pydantic import BaseModel, EmailStr, Field, WithJsonSchema, field_validator
 from pydantic.config import JsonDict
 
-from app.schemas.common import FullName, SafeStr
+from app.schemas.common import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    FullName,
+    SafeStr,
+)
+
+# Internationalised addresses (`josé@exämple.com`) are accepted and returned:
+# JSON Schema's `email` format is ASCII-only, `idn-email` is what is meant.
+IDN_EMAIL: JsonDict = {"format": "idn-email"}
+# The policy's length bounds, documented for clients; the policy itself
+# (app/auth/passwords.py) enforces them with a 400 naming the rule, like the
+# other password rules, rather than a 422.
+PASSWORD_BOUNDS: JsonDict = {
+    "minLength": MIN_PASSWORD_LENGTH,
+    "maxLength": MAX_PASSWORD_LENGTH,
+}
+Email = Annotated[EmailStr, WithJsonSchema({"type": "string", **IDN_EMAIL})]
+NewPassword = Annotated[SafeStr, Field(json_schema_extra=PASSWORD_BOUNDS)]
 
 
 class UserRead(schemas.BaseUser[uuid.UUID]):
     # Only validated addresses are stored, so the one read back is not validated
     # again: email-validator would be a tenth of the cost of GET /users/me.
-    email: str = Field(json_schema_extra={"format": "email"})
+    email: str = Field(json_schema_extra=IDN_EMAIL)
     full_name: str | None = None
     created_at: datetime
     updated_at: datetime
 
 
 class UserCreate(schemas.BaseUserCreate):
-    password: SafeStr
+    email: Email
+    password: NewPassword
     full_name: FullName | None = None
 
 
@@ -35,8 +54,8 @@ def _offer_no_null(schema: JsonDict) -> None:
 class UserUpdate(schemas.BaseUserUpdate):
     # Omit a field to leave it unchanged. Only full_name accepts null (it clears
     # the name); null for the others would reach NOT NULL columns, so it is a 422.
-    password: SafeStr | None = Field(default=None, json_schema_extra=_offer_no_null)
-    email: EmailStr | None = Field(default=None, json_schema_extra=_offer_no_null)
+    password: NewPassword | None = Field(default=None, json_schema_extra=_offer_no_null)
+    email: Email | None = Field(default=None, json_schema_extra=_offer_no_null)
     is_active: bool | None = Field(default=None, json_schema_extra=_offer_no_null)
     is_superuser: bool | None = Field(default=None, json_schema_extra=_offer_no_null)
     is_verified: bool | None = Field(default=None, json_schema_extra=_offer_no_null)
@@ -60,13 +79,20 @@ class UserSelfUpdate(UserUpdate):
     fields (`is_active`, `is_superuser`, `is_verified`) on a self-update."""
 
     current_password: CurrentPassword | None = Field(
-        default=None, description="Required to change the password."
+        default=None, description="Required to change the password or the email."
     )
 
 
 class PasswordChange(BaseModel):
     current_password: CurrentPassword
-    new_password: SafeStr
+    new_password: NewPassword
+
+
+class PasswordReset(BaseModel):
+    """The token from the reset email's link, and the new password."""
+
+    token: str
+    password: NewPassword
 
 
 class AccountDeletion(BaseModel):

@@ -5,6 +5,7 @@ from typing import Any
 
 from app.auth.errors import PASSWORD_REASON_EXAMPLE
 from app.core.errors import BadRequest, Conflict, NotFound
+from app.models.user import normalize_email
 
 
 class UserNotFound(NotFound, code="USER_NOT_FOUND"):
@@ -53,7 +54,9 @@ class BulkEmailsConflict(
     (`DUPLICATE_IN_REQUEST`), compared case-insensitively; `entries` names each."""
 
     def __init__(self, entries: Sequence[dict[str, Any]]) -> None:
-        emails = dict.fromkeys(str(entry["email"]).lower() for entry in entries)
+        emails = dict.fromkeys(
+            normalize_email(str(entry["email"])) for entry in entries
+        )
         super().__init__(
             _refused(entries, "email taken or repeated"),
             emails=list(emails),

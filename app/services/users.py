@@ -4,7 +4,7 @@ Every create, update and delete goes through `UserManager`, so validation,
 hashing and hooks (verification emails) are the same as on registration. This
 module adds the rules the manager does not know: nobody deletes or deactivates
 themselves from the admin side, the last active superuser stays, bulk creation
-is all-or-nothing, and self-service changes need the current password.
+is all-or-nothing, (self-service is `app.services.account`).
 """
 
 import uuid
@@ -29,14 +29,14 @@ from app.db.listing import (
     fetch_page,
 )
 from app.models import User
-from app.schemas.user import UserCreate, UserSelfUpdate, UserUpdate
+from app.models.user import normalize_email
+from app.schemas.user import UserCreate, UserUpdate
 from app.services.user_errors import (
     BulkEmailsConflict,
     BulkPasswordsRejected,
     CannotDeactivateSelf,
     CannotDeleteSelf,
     CreateUserInvalidPassword,
-    InvalidCurrentPassword,
     LastSuperuser,
     UserAlreadyExists,
     bulk_entry,
@@ -52,12 +52,12 @@ USER_IS_VERIFIED = cast(InstrumentedAttribute[bool], User.is_verified)
 
 MAX_BULK_USERS = 100
 
-# Case-insensitive, and the same on both databases: lower(email) is what the
-# unique index holds (so it also serves the sort); users without a name sort
+# Case-insensitive, and the same on both databases: email_normalized is what
+# the unique index holds (so it also serves the sort); users without a name sort
 # as "" (first ascending, last descending) instead of where each database
 # puts NULLs.
 SORTABLE: dict[str, InstrumentedAttribute[Any] | ColumnElement[Any]] = {
-    "email": func.lower(USER_EMAIL),
+    "email": User.email_normalized,
     "created_at": User.created_at,
     "full_name": func.coalesce(func.lower(User.full_name), ""),
 }
@@ -168,12 +168,10 @@ async def _rejected_passwords(
 async def _conflicting_emails(
     session: AsyncSession, entries: Sequence[UserCreate]
 ) -> list[dict[str, Any]]:
-    lowered = [entry.email.lower() for entry in entries]
+    lowered = [normalize_email(entry.email) for entry in entries]
     taken = set(
         await session.scalars(
-            select(func.lower(USER_EMAIL)).where(
-                func.lower(USER_EMAIL).in_(set(lowered))
-            )
+            select(User.email_normalized).where(User.email_normalized.in_(set(lowered)))
         )
     )
     occurrences = Counter(lowered)
@@ -201,7 +199,7 @@ async def update_user(
         raise CannotDeactivateSelf()
     if update.is_active is False or update.is_superuser is False:
         await ensure_another_superuser_remains(manager.user_db.session, target)
-    return await _apply_update(manager, target, update, safe=False, request=request)
+    return await apply_update(manager, target, update, safe=False, request=request)
 
 
 async def delete_user(
@@ -238,57 +236,7 @@ async def _lock_active_superuser_ids(session: AsyncSession) -> set[uuid.UUID]:
     return set(rows)
 
 
-# --- self-service ------------------------------------------------------------
-
-
-async def update_own_account(
-    manager: UserManager,
-    user: User,
-    changes: UserSelfUpdate,
-    request: Request | None = None,
-) -> User:
-    """A user's update of their own account; a new password needs the current one.
-
-    A `current_password` that is sent is checked even when not required.
-    """
-    if changes.current_password is not None:
-        await confirm_password(manager, user, changes.current_password)
-    elif changes.password is not None:
-        raise InvalidCurrentPassword()
-    fields = changes.model_dump(exclude_unset=True, exclude={"current_password"})
-    update = UserUpdate.model_construct(**fields)
-    return await _apply_update(manager, user, update, safe=True, request=request)
-
-
-async def change_password(
-    manager: UserManager,
-    user: User,
-    current_password: str,
-    new_password: str,
-    request: Request | None = None,
-) -> None:
-    await confirm_password(manager, user, current_password)
-    update = UserUpdate(password=new_password)
-    await _apply_update(manager, user, update, safe=True, request=request)
-
-
-async def delete_own_account(
-    manager: UserManager,
-    user: User,
-    current_password: str,
-    request: Request | None = None,
-) -> None:
-    await confirm_password(manager, user, current_password)
-    await ensure_another_superuser_remains(manager.user_db.session, user)
-    await manager.delete(user, request=request)
-
-
-async def confirm_password(manager: UserManager, user: User, password: str) -> None:
-    if not await manager.password_matches(user, password):
-        raise InvalidCurrentPassword()
-
-
-async def _apply_update(
+async def apply_update(
     manager: UserManager,
     user: User,
     update: UserUpdate,

@@ -10,6 +10,7 @@ Nothing here commits: the request's transaction does.
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,9 +20,11 @@ from app.auth.client import ClientInfo
 from app.core.config import Settings
 from app.core.errors import Unauthorized
 from app.db.listing import PageParams, SortSpec, fetch_page
+from app.email import EmailQueue, build_email, moment
 from app.models import RefreshToken, User
 from app.models.audit_event import AuditEventKind
 from app.sessions import store
+from app.sessions.devices import is_new_device
 from app.sessions.errors import (
     CsrfHeaderMissing,
     RefreshTokenInvalid,
@@ -35,6 +38,17 @@ SORTABLE = {
     "last_used_at": RefreshToken.created_at,
 }
 DEFAULT_SORT = "-last_used_at"
+
+
+@dataclass(frozen=True, slots=True)
+class SignInContext:
+    """What signing in on this request needs: the client, the settings, the
+    access-token writer and the outbox (see `app.api.deps.SignInDep`)."""
+
+    client: ClientInfo
+    settings: Settings
+    tokens: SessionJWTStrategy
+    emails: EmailQueue
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +76,16 @@ class PresentedCookie:
 
 
 async def start_session(
-    session: AsyncSession,
-    user: User,
-    *,
-    client: ClientInfo,
-    settings: Settings,
-    tokens: SessionJWTStrategy,
-    method: str,
+    session: AsyncSession, user: User, context: SignInContext, *, method: str
 ) -> SignedIn:
-    """Sign `user` in on this device; `method` names the way in for the audit."""
+    """Sign `user` in on this device; `method` names the way in ("password",
+    a provider) for the audit trail and the new-device email."""
+    settings, client = context.settings, context.client
+    if settings.NEW_SIGN_IN_EMAIL_ENABLED:
+        now = store.utc_now()
+        lookback = timedelta(days=settings.NEW_SIGN_IN_LOOKBACK_DAYS)
+        if await is_new_device(session, user, client, now, lookback):
+            _queue_new_sign_in(session, user, context, method, now)
     family_id, refresh_token = await store.start_family(session, user, client, settings)
     record_user_event(
         session,
@@ -83,30 +98,50 @@ async def start_session(
     return SignedIn(
         user=user,
         session_id=family_id,
-        access_token=tokens.write_session_token(user, family_id),
+        access_token=context.tokens.write_session_token(user, family_id),
         refresh_token=refresh_token,
     )
 
 
-async def refresh_session(
+def _queue_new_sign_in(
     session: AsyncSession,
-    cookie: PresentedCookie,
-    *,
-    client: ClientInfo,
-    settings: Settings,
-    tokens: SessionJWTStrategy,
+    user: User,
+    context: SignInContext,
+    method: str,
+    now: datetime,
+) -> None:
+    message = build_email(
+        context.settings,
+        "new_sign_in",
+        to=user.email,
+        name=user.full_name,
+        when=moment(now),
+        device=context.client.user_agent or "unknown",
+        ip=context.client.ip or "unknown",
+        method=method,
+    )
+    context.emails.queue(session, message)
+
+
+async def refresh_session(
+    session: AsyncSession, cookie: PresentedCookie, context: SignInContext
 ) -> SignedIn:
     """Rotate the cookie's token and issue an access token for its session."""
     if not cookie.token:
         raise RefreshTokenMissing()
     try:
-        rotation = await store.rotate(session, cookie.token, client, settings)
+        rotation = await store.rotate(
+            session, cookie.token, context.client, context.settings
+        )
     except RefreshTokenInvalid as refusal:
-        raise RefreshTokenInvalid(headers=clearing_headers(settings)) from refusal
+        headers = clearing_headers(context.settings)
+        raise RefreshTokenInvalid(headers=headers) from refusal
     return SignedIn(
         user=rotation.user,
         session_id=rotation.family_id,
-        access_token=tokens.write_session_token(rotation.user, rotation.family_id),
+        access_token=context.tokens.write_session_token(
+            rotation.user, rotation.family_id
+        ),
         refresh_token=rotation.token,
     )
 

@@ -2,7 +2,9 @@
 
 import asyncio
 import os
+import signal
 import sys
+from contextlib import suppress
 from dataclasses import dataclass
 
 from app.core.config import PROJECT_ROOT
@@ -10,6 +12,7 @@ from tests.fixtures.app import TEST_SECRETS
 
 # Guards against a hung child only; no test asserts on how long anything takes.
 CHILD_DEADLINE_SECONDS = 180
+REAP_DEADLINE_SECONDS = 10
 
 
 @dataclass
@@ -61,7 +64,11 @@ async def run_cli(
             stdout, stderr = await process.communicate(stdin)
     finally:
         if process.returncode is None:
-            os.killpg(process.pid, 9)
-            await process.wait()
-    assert process.returncode is not None
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            # Bounded too: a hung test must fail, never hang the suite.
+            with suppress(TimeoutError):
+                async with asyncio.timeout(REAP_DEADLINE_SECONDS):
+                    await process.wait()
+    assert process.returncode is not None, f"{command} did not end"
     return Result(process.returncode, stdout.decode(), stderr.decode())

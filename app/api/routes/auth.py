@@ -1,15 +1,27 @@
 """Login, registration, refresh and logout, verification, password reset.
 
-Registration, verification and reset are fastapi-users' routers (their OpenAPI
-errors replaced by the catalogue's); login, refresh and logout are gatehouse's:
-they start, rotate and end sessions through `app.sessions.service`.
+Registration and verification are fastapi-users' routes (their OpenAPI errors
+replaced by the catalogue's). Login, refresh and logout are gatehouse's: they
+start, rotate and end sessions through `app.sessions.service`. The two email
+requests answer before looking the address up, and the reset declares the
+password policy's bounds; they call fastapi-users' manager all the same.
 """
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Body,
+    Depends,
+    Query,
+    Request,
+    Response,
+    status,
+)
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordRequestForm
+from fastapi_users import exceptions
 from fastapi_users.authentication.transport.bearer import BearerResponse
 
 from app.api.audit import LoginFailureAudit
@@ -19,10 +31,11 @@ from app.api.deps import (
     PresentedCookieDep,
     SessionDep,
     SettingsDep,
-    TokenStrategy,
+    SignInDep,
     UserManagerDep,
     fastapi_users,
     require_csrf_header,
+    require_database,
 )
 from app.api.rate_limits import EmailRequestLimit, LoginLimit, RegistrationLimit
 from app.api.responses import Responses, raises
@@ -36,7 +49,8 @@ from app.auth.errors import (
     VerifyUserBadToken,
 )
 from app.core.errors import TooManyRequests, Unauthorized
-from app.schemas.user import UserCreate, UserRead
+from app.schemas.user import Email, PasswordReset, UserCreate, UserRead
+from app.services import email_requests
 from app.sessions import service as sessions
 from app.sessions.errors import (
     CsrfHeaderMissing,
@@ -69,7 +83,6 @@ def _documented(source: APIRouter, path: str, responses: Responses) -> APIRouter
 
 register = fastapi_users.get_register_router(UserRead, UserCreate)
 verify = fastapi_users.get_verify_router(UserRead)
-reset = fastapi_users.get_reset_password_router()
 
 router.include_router(
     _documented(
@@ -80,25 +93,82 @@ router.include_router(
     dependencies=[RegistrationLimit],
 )
 router.include_router(
-    _documented(verify, "/request-verify-token", raises(TooManyRequests)),
-    dependencies=[EmailRequestLimit],
-)
-router.include_router(
-    _documented(reset, "/forgot-password", raises(TooManyRequests)),
-    dependencies=[EmailRequestLimit],
-)
-router.include_router(
     _documented(
         verify, "/verify", raises(VerifyUserBadToken, VerifyUserAlreadyVerified)
     )
 )
-router.include_router(
-    _documented(
-        reset,
-        "/reset-password",
-        raises(ResetPasswordBadToken, ResetPasswordInvalidPassword),
-    )
+
+EmailBody = Annotated[Email, Body(embed=True)]
+
+
+@router.post(
+    "/forgot-password",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[EmailRequestLimit, Depends(require_database)],
+    responses=raises(TooManyRequests),
 )
+async def forgot_password(
+    request: Request, email: EmailBody, background: BackgroundTasks
+) -> None:
+    """Email a password-reset link if an active account has this address.
+
+    Always 202 (503 when the database is down), answered before the address is
+    looked up: neither the answer nor its timing tells whether an account exists.
+    """
+    state = request.app.state
+    background.add_task(
+        email_requests.send_password_reset,
+        state.sessionmaker,
+        state.settings,
+        state.email_queue,
+        email,
+    )
+
+
+@router.post(
+    "/request-verify-token",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[EmailRequestLimit, Depends(require_database)],
+    responses=raises(TooManyRequests),
+)
+async def request_verify_token(
+    request: Request, email: EmailBody, background: BackgroundTasks
+) -> None:
+    """Email a new verification link if an unverified account has this address.
+
+    Always 202, answered before the address is looked up (as forgot-password).
+    """
+    state = request.app.state
+    background.add_task(
+        email_requests.send_verification,
+        state.sessionmaker,
+        state.settings,
+        state.email_queue,
+        email,
+    )
+
+
+@router.post(
+    "/reset-password",
+    responses=raises(ResetPasswordBadToken, ResetPasswordInvalidPassword),
+)
+async def reset_password(
+    request: Request, data: PasswordReset, manager: UserManagerDep
+) -> None:
+    """Set a new password with the token from the reset email; the token works once.
+
+    Every session of the account ends (the password that started them is gone).
+    """
+    try:
+        await manager.reset_password(data.token, data.password, request)
+    except (
+        exceptions.InvalidResetPasswordToken,
+        exceptions.UserNotExists,
+        exceptions.UserInactive,
+    ) as exc:
+        raise ResetPasswordBadToken() from exc
+    except exceptions.InvalidPasswordException as exc:
+        raise ResetPasswordInvalidPassword(str(exc.reason)) from exc
 
 
 @router.post(
@@ -111,24 +181,15 @@ async def login(
     credentials: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     manager: UserManagerDep,
-    client: ClientInfoDep,
-    settings: SettingsDep,
-    strategy: TokenStrategy,
+    context: SignInDep,
 ) -> Response:
     """Sign in with email (`username`) and password: an access token in the body,
     the refresh token in an HttpOnly cookie."""
     user = await manager.authenticate(credentials)
     if user is None or not user.is_active:
         raise LoginBadCredentials()
-    signed_in = await sessions.start_session(
-        session,
-        user,
-        client=client,
-        settings=settings,
-        tokens=strategy,
-        method="password",
-    )
-    return signed_in_response(signed_in, settings)
+    signed_in = await sessions.start_session(session, user, context, method="password")
+    return signed_in_response(signed_in, context.settings)
 
 
 @router.post(
@@ -138,21 +199,15 @@ async def login(
     responses=raises(RefreshTokenMissing, RefreshTokenInvalid, CsrfHeaderMissing),
 )
 async def refresh_access_token(
-    session: SessionDep,
-    cookie: PresentedCookieDep,
-    client: ClientInfoDep,
-    settings: SettingsDep,
-    strategy: TokenStrategy,
+    session: SessionDep, cookie: PresentedCookieDep, context: SignInDep
 ) -> Response:
     """Rotate the refresh cookie and return a new access token.
 
     Within REFRESH_REUSE_GRACE_SECONDS of a rotation, the token just rotated away
     gets an access token and no new cookie (two tabs refreshing at once).
     """
-    signed_in = await sessions.refresh_session(
-        session, cookie, client=client, settings=settings, tokens=strategy
-    )
-    return signed_in_response(signed_in, settings)
+    signed_in = await sessions.refresh_session(session, cookie, context)
+    return signed_in_response(signed_in, context.settings)
 
 
 @router.post(

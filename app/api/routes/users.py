@@ -1,9 +1,10 @@
-"""Users: superuser administration and the current user's own account.
+"""Users: superuser administration.
 
 Every write goes through fastapi-users' `UserManager` (see `app.services.users`);
 the routes replace fastapi-users' users router to enforce gatehouse's rules and
-keep its paths, statuses and error codes. `/users/me...` and `/users/bulk` are
-declared before `/users/{user_id}` so they are matched first.
+keep its paths, statuses and error codes. `/users/bulk` is declared before
+`/users/{user_id}` so it is matched first; `/users/me...` is `account.py`,
+included before this router.
 """
 
 from typing import Annotated
@@ -11,27 +12,20 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query, Request, status
 
 from app.api.deps import (
-    AUTHENTICATED,
     SUPERUSER,
     CurrentSuperuser,
-    CurrentUser,
     SessionDep,
     UserManagerDep,
 )
 from app.api.listing import CreatedRangeDep, PageParamsDep, SearchDep, sort_dependency
-from app.api.rate_limits import enforce_password_change_limit
 from app.api.responses import raises
 from app.auth.errors import UpdateUserEmailAlreadyExists, UpdateUserInvalidPassword
-from app.core.errors import TooManyRequests
 from app.db.listing import SortSpec
 from app.models import User
 from app.schemas.listing import Page
 from app.schemas.user import (
-    AccountDeletion,
-    PasswordChange,
     UserCreate,
     UserRead,
-    UserSelfUpdate,
     UserUpdate,
 )
 from app.services import users as users_service
@@ -41,7 +35,6 @@ from app.services.user_errors import (
     CannotDeactivateSelf,
     CannotDeleteSelf,
     CreateUserInvalidPassword,
-    InvalidCurrentPassword,
     LastSuperuser,
     UserAlreadyExists,
     UserNotFound,
@@ -147,75 +140,6 @@ async def create_users(
     only once the whole batch is stored.
     """
     return await users_service.create_users(manager, entries, request)
-
-
-# --- the current user's account ---------------------------------------------
-
-
-@router.get("/me", response_model=UserRead, responses=raises(*AUTHENTICATED))
-async def read_me(user: CurrentUser) -> User:
-    return user
-
-
-@router.patch(
-    "/me",
-    response_model=UserRead,
-    responses=raises(
-        *AUTHENTICATED,
-        InvalidCurrentPassword,
-        UpdateUserEmailAlreadyExists,
-        UpdateUserInvalidPassword,
-        TooManyRequests,
-    ),
-)
-async def update_me(
-    request: Request,
-    user: CurrentUser,
-    manager: UserManagerDep,
-    changes: UserSelfUpdate,
-) -> User:
-    """Change your own email, name or password.
-
-    A new password needs `current_password`. A new email makes the account
-    unverified and sends a verification email to it. `is_active`,
-    `is_superuser` and `is_verified` are ignored.
-    """
-    if changes.password is not None:
-        await enforce_password_change_limit(request, user)
-    return await users_service.update_own_account(manager, user, changes, request)
-
-
-@router.delete(
-    "/me",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=raises(*AUTHENTICATED, InvalidCurrentPassword, LastSuperuser),
-)
-async def delete_me(
-    request: Request, user: CurrentUser, manager: UserManagerDep, data: AccountDeletion
-) -> None:
-    """Delete your own account and everything it owns, confirmed by your password."""
-    await users_service.delete_own_account(
-        manager, user, data.current_password, request
-    )
-
-
-@router.post(
-    "/me/password",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=raises(
-        *AUTHENTICATED,
-        InvalidCurrentPassword,
-        UpdateUserInvalidPassword,
-        TooManyRequests,
-    ),
-)
-async def change_my_password(
-    request: Request, user: CurrentUser, manager: UserManagerDep, data: PasswordChange
-) -> None:
-    await enforce_password_change_limit(request, user)
-    await users_service.change_password(
-        manager, user, data.current_password, data.new_password, request
-    )
 
 
 # --- one user (superusers) ---------------------------------------------------

@@ -231,10 +231,11 @@ async def test_patch_email_unverifies_and_mails_the_new_address(
     user_headers: dict[str, str],
     mailbox: Mailbox,
 ) -> None:
-    old_email = user.email
 
     response = await client.patch(
-        ME, json={"email": "Moved.Here@example.com"}, headers=user_headers
+        ME,
+        json={"email": "Moved.Here@example.com", "current_password": DEFAULT_PASSWORD},
+        headers=user_headers,
     )
 
     assert response.status_code == 200
@@ -242,26 +243,32 @@ async def test_patch_email_unverifies_and_mails_the_new_address(
     assert response.json()["is_verified"] is False
     [email] = await mailbox.wait_for("moved.here@example.com")
     assert "/verify-email?token=" in email.part("text/plain")
-    assert mailbox.to(old_email) == []
     stored = await stored_user(db_session, user)
     assert stored is not None
     assert (stored.email, stored.is_verified) == ("Moved.Here@example.com", False)
+    await login(client, "moved.here@example.com")
 
 
 async def test_patch_email_taken_in_other_case_is_400(
     client: httpx.AsyncClient,
     isolated_app: FastAPI,
     db_session: AsyncSession,
+    user: User,
     user_headers: dict[str, str],
 ) -> None:
     await create_user(isolated_app, db_session, email="someone@example.com")
 
     response = await client.patch(
-        ME, json={"email": "SomeOne@example.com"}, headers=user_headers
+        ME,
+        json={"email": "SomeOne@example.com", "current_password": DEFAULT_PASSWORD},
+        headers=user_headers,
     )
 
     assert response.status_code == 400
     assert response.json() == {"detail": "UPDATE_USER_EMAIL_ALREADY_EXISTS"}
+    unchanged = await stored_user(db_session, user)
+    assert unchanged is not None
+    assert unchanged.email == user.email
 
 
 async def test_patch_cannot_grant_privileges(

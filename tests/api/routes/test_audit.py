@@ -308,7 +308,9 @@ async def test_email_change_is_recorded_with_both_addresses(
 ) -> None:
     old_email = user.email
     response = await client.patch(
-        ME, json={"email": "renamed@example.com"}, headers=user_headers
+        ME,
+        json={"email": "renamed@example.com", "current_password": DEFAULT_PASSWORD},
+        headers=user_headers,
     )
     assert response.status_code == 200
 

@@ -8,7 +8,6 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import User
-from tests.fixtures.smtp import Mailbox
 from tests.fixtures.users import create_user, login
 
 ME = "/api/v1/users/me"
@@ -94,27 +93,6 @@ async def test_update_me_with_null_for_a_required_field_is_422(
     assert [error["loc"] for error in response.json()["detail"]] == [["body", field]]
 
 
-async def test_update_me_to_an_email_taken_in_other_case_is_400(
-    client: httpx.AsyncClient,
-    isolated_app: FastAPI,
-    db_session: AsyncSession,
-    user: User,
-    user_headers: dict[str, str],
-) -> None:
-    await create_user(isolated_app, db_session, email="taken@example.com")
-    original_email = user.email
-
-    response = await client.patch(
-        ME, json={"email": "TAKEN@Example.com"}, headers=user_headers
-    )
-
-    assert response.status_code == 400
-    assert response.json() == {"detail": "UPDATE_USER_EMAIL_ALREADY_EXISTS"}
-    unchanged = await stored_user(db_session, user.id)
-    assert unchanged is not None
-    assert unchanged.email == original_email
-
-
 async def test_update_me_to_own_email_in_other_case_keeps_verification(
     client: httpx.AsyncClient, user: User, user_headers: dict[str, str]
 ) -> None:
@@ -124,25 +102,6 @@ async def test_update_me_to_own_email_in_other_case_keeps_verification(
 
     assert response.status_code == 200
     assert response.json()["is_verified"] is True
-
-
-async def test_update_me_to_a_new_email_requires_verifying_it(
-    client: httpx.AsyncClient,
-    user: User,
-    user_headers: dict[str, str],
-    mailbox: Mailbox,
-) -> None:
-    response = await client.patch(
-        ME, json={"email": "moved@example.com"}, headers=user_headers
-    )
-
-    assert response.status_code == 200
-    assert response.json()["email"] == "moved@example.com"
-    assert response.json()["is_verified"] is False
-    [email] = await mailbox.wait_for("moved@example.com")
-    assert "/verify-email?token=" in email.part("text/plain")
-    assert mailbox.to(user.email) == []
-    await login(client, "moved@example.com")
 
 
 async def test_update_me_with_invalid_email_is_422(

@@ -1,0 +1,73 @@
+"""The emails an account's owner gets: links to act on, and security notices.
+
+All go through the outbox in the caller's transaction, so an email exists
+exactly when the change it reports was committed.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.email import (
+    EmailQueue,
+    build_email,
+    build_reset_password_email,
+    build_verify_email,
+    moment,
+)
+from app.models import User
+
+
+class AccountEmails:
+    def __init__(self, settings: Settings, queue: EmailQueue) -> None:
+        self.settings = settings
+        self.queue = queue
+
+    def verification(self, session: AsyncSession, user: User, token: str) -> None:
+        message = build_verify_email(
+            self.settings, email=user.email, full_name=user.full_name, token=token
+        )
+        self.queue.queue(session, message)
+
+    def password_reset(self, session: AsyncSession, user: User, token: str) -> None:
+        message = build_reset_password_email(
+            self.settings, email=user.email, full_name=user.full_name, token=token
+        )
+        self.queue.queue(session, message)
+
+    def welcome(self, session: AsyncSession, user: User) -> None:
+        if self.settings.WELCOME_EMAIL_ENABLED:
+            self._notify(session, "welcome", user)
+
+    def password_changed(self, session: AsyncSession, user: User) -> None:
+        self._notify(session, "password_changed", user, when=_now())
+
+    def email_changed(self, session: AsyncSession, user: User, old_email: str) -> None:
+        """To the old address: the new one may be an intruder's."""
+        self._notify(
+            session,
+            "email_changed",
+            user,
+            to=old_email,
+            old_email=old_email,
+            new_email=user.email,
+            when=_now(),
+        )
+
+    def _notify(
+        self,
+        session: AsyncSession,
+        kind: str,
+        user: User,
+        to: str | None = None,
+        **context: object,
+    ) -> None:
+        message = build_email(
+            self.settings, kind, to=to or user.email, name=user.full_name, **context
+        )
+        self.queue.queue(session, message)
+
+
+def _now() -> str:
+    return moment(datetime.now(UTC))
