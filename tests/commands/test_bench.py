@@ -228,7 +228,7 @@ def test_figures_and_ratios_are_computed_from_the_rounds(small_run: Run) -> None
     assert rows["admin-users-latency"]["connections"] == 1
     assert rows["users-me"]["ratios"]["ceiling"] > 0
     header = next(line for line in small_run.stdout.splitlines() if "xbare" in line)
-    assert header.split()[-6:-3] == ["xbare", "xceil", "xlive"]
+    assert header.split()[5:8] == ["xbare", "xceil", "xlive"]
     for row in rows.values():
         assert row["label"] in small_run.stdout
 
@@ -258,11 +258,18 @@ def test_targets_are_judged_pass_or_fail_from_the_measurements(
             measured = mean([r["latency_ms"]["p50"] for r in row["rounds"]])
             passed = measured < verdict["threshold"]
         assert verdict["measured"] == pytest.approx(measured, rel=1e-3, abs=1e-4)
-        # Every row was measured cleanly, so only the figure decides.
-        assert verdict["passed"] is passed
-        printed = f"{verdict['measured']:.3f}  {'PASS' if passed else 'FAIL'}"
-        assert f"{verdict['target']}" in small_run.stdout
-        assert printed in small_run.stdout
+        # Every row was measured cleanly, so only the figure decides (unless it
+        # is closer to the threshold than the report's rounding can tell).
+        if abs(measured - verdict["threshold"]) > 1e-3 * verdict["threshold"]:
+            assert verdict["passed"] is passed
+        (line,) = [
+            line
+            for line in small_run.stdout.splitlines()
+            if line.startswith(verdict["target"] + " ")
+        ]
+        *_, printed_measure, printed_result = line.split()
+        assert float(printed_measure) == pytest.approx(measured, rel=1e-3, abs=2e-3)
+        assert printed_result == ("PASS" if verdict["passed"] else "FAIL")
 
 
 def test_each_servers_memory_is_read_after_start_up_and_after_its_loads(
