@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from app.core.config import PROJECT_ROOT
 from commands._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
@@ -38,8 +38,8 @@ def postgresql_server() -> str:
     url = make_url(os.environ.get("TEST_DATABASE_URL") or DEFAULT_SERVER)
     if url.get_backend_name() != "postgresql":
         url = make_url(DEFAULT_SERVER)
-    plain = url.set(drivername="postgresql", database=None)
-    return plain.render_as_string(hide_password=False)
+    server = URL.create("postgresql", url.username, url.password, url.host, url.port)
+    return server.render_as_string(hide_password=False)
 
 
 async def admin(statement: str) -> None:
