@@ -28,9 +28,6 @@ from app.db.session import (
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_INTERRUPTED = 130
-# The names commands.bench imports; they stay until it uses the ones above.
-EXIT_FAILED = EXIT_REFUSED
-EXIT_USAGE = EXIT_CONFIG
 
 _email_adapter: TypeAdapter[str] = TypeAdapter(EmailStr)
 

@@ -8,14 +8,13 @@ import pytest
 import commands
 from tests.commands.cli import cli_env, run_cli
 
-# The benchmark's modules are being moved into a package of their own by
-# another branch, which documents their options; they join this test after.
-MOVING_ELSEWHERE = frozenset({"bench", "bench_lists"})
 COMMANDS = sorted(
     module.name
     for module in pkgutil.iter_modules(commands.__path__)
-    if not module.name.startswith("_") and module.name not in MOVING_ELSEWHERE
+    if not module.name.startswith("_")
 )
+# Subcommands with options of their own.
+SUBCOMMANDS = [("bench", "lists")]
 OPTION = re.compile(r"^  (-\S+.*?)(?:\s{2,}(\S.*))?$")
 
 
@@ -42,13 +41,17 @@ def test_every_command_module_is_checked() -> None:
         "purge_tokens",
         "send_emails",
         "send_test_email",
+        "bench",
     } <= set(COMMANDS)
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-async def test_help_has_a_line_for_every_option(command: str) -> None:
+@pytest.mark.parametrize(
+    "command", [(name,) for name in COMMANDS] + SUBCOMMANDS, ids=" ".join
+)
+async def test_help_has_a_line_for_every_option(command: tuple[str, ...]) -> None:
+    name, *subcommand = command
     result = await run_cli(
-        "-m", f"commands.{command}", "--help", env=cli_env("sqlite://")
+        "-m", f"commands.{name}", *subcommand, "--help", env=cli_env("sqlite://")
     )
 
     assert result.exit_code == 0, result.output
