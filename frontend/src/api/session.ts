@@ -94,11 +94,15 @@ async function withRefreshLock(refresh: () => Promise<boolean>): Promise<boolean
 async function refreshUnlessHanded(staleToken: string | null): Promise<boolean> {
   // While this tab waited for the lock, the tab holding it may have sent one.
   if (accessToken !== null && accessToken !== staleToken) return true;
-  const { data } = await authRefreshAccessToken({ client: bareClient, headers: CSRF_HEADERS });
+  const { data, response } = await authRefreshAccessToken({ client: bareClient, headers: CSRF_HEADERS });
   if (data === undefined) {
-    const hadSession = accessToken !== null;
-    accessToken = null;
-    if (hadSession) notifySignedOut();
+    // 401: the cookie is missing, expired or revoked, the session is over. Any
+    // other failure (the API unreachable, a 5xx) leaves the session be.
+    if (response?.status === 401) {
+      const hadSession = accessToken !== null;
+      accessToken = null;
+      if (hadSession) notifySignedOut();
+    }
     return false;
   }
   accessToken = data.access_token;
