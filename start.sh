@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start gatehouse: install uv if missing, install the locked dependencies, apply
-# the migrations, create the first superuser when one is configured, then serve.
+# the migrations, create the first superuser when one is configured, then serve
+# and, once the server answers, print where things are.
 #
 #   ./start.sh                  development: SQLite in .gatehouse/, auto-reload
 #   PORT=9000 ./start.sh        another port (HOST defaults to 0.0.0.0)
@@ -43,18 +44,26 @@ if ! command -v uv >/dev/null 2>&1; then
     fi
 fi
 
-banner "Installing the locked dependencies (uv sync --frozen)"
-"${uv_command[@]}" sync --frozen
+host=$(setting HOST 0.0.0.0)
+port=$(setting PORT 8000)
+environment=$(setting ENVIRONMENT development)
 
-banner "Applying database migrations (alembic upgrade head)"
-"${uv_command[@]}" run --no-sync alembic upgrade head
+# Serving needs no development tools (ruff, mypy, schemathesis, pytest).
+sync_options=(--frozen)
+if [[ $environment == production ]]; then
+    sync_options+=(--no-dev)
+fi
+banner "Installing the locked dependencies (uv sync ${sync_options[*]})"
+"${uv_command[@]}" sync "${sync_options[@]}"
+
+# A configuration problem or an unreachable database stops here, in one line
+# per problem, with exit status 2 (set -e passes it on).
+banner "Applying database migrations (python -m commands.migrate)"
+"${uv_command[@]}" run --no-sync python -m commands.migrate
 
 # Exits quietly when FIRST_SUPERUSER_EMAIL is not set; idempotent when it is.
 "${uv_command[@]}" run --no-sync python -m commands.create_superuser --if-configured
 
-host=$(setting HOST 0.0.0.0)
-port=$(setting PORT 8000)
-environment=$(setting ENVIRONMENT development)
 # Client addresses behind a reverse proxy are taken from X-Forwarded-For by the
 # app itself, and only from TRUSTED_PROXIES: uvicorn must not rewrite them first.
 server_options=(--host "$host" --port "$port" --no-proxy-headers)
@@ -62,5 +71,16 @@ if [[ $environment == development ]]; then
     server_options+=(--reload --reload-dir app)
 fi
 
-banner "Serving on http://$host:$port (ENVIRONMENT=$environment)"
+# What a browser on this machine opens; the wildcard addresses are not one.
+case $host in
+    0.0.0.0 | :: | "") local_host=localhost ;;
+    *:*) local_host="[$host]" ;;
+    *) local_host=$host ;;
+esac
+base_url="http://$local_host:$port"
+
+banner "Serving on $base_url (ENVIRONMENT=$environment)"
+# Prints the summary once the server answers, then exits; uvicorn keeps this
+# shell's process (exec), so signals reach the server directly.
+"${uv_command[@]}" run --no-sync python -m commands.startup_summary --url "$base_url" &
 exec "${uv_command[@]}" run --no-sync uvicorn app.asgi:app "${server_options[@]}"

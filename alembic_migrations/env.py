@@ -1,13 +1,25 @@
-"""Alembic environment: async engine from the app's settings, batch mode on SQLite."""
+"""Alembic environment: async engine from the app's settings, batch mode on SQLite.
+
+Migrations run under a lock, so two instances starting together migrate once:
+the second waits, then finds nothing to do. On PostgreSQL it is a session
+advisory lock on the migration connection; that needs a real session, which
+PgBouncer in transaction mode does not give: MIGRATIONS_DATABASE_URL points
+past it. On SQLite it is a lock on a file beside the database.
+"""
 
 import asyncio
+import fcntl
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from logging.config import fileConfig
+from pathlib import Path
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from app.core.config import get_settings
+from app.core.startup_errors import database_problem, exit_with, load_settings_or_exit
 from app.db.session import create_engine
 from app.models import Base
 
@@ -18,6 +30,8 @@ if config.config_file_name is not None and config.attributes.get(
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
+# Any fixed bigint will do, as long as every gatehouse instance uses the same.
+MIGRATION_LOCK_KEY = int.from_bytes(b"gatehous")
 
 # SQLite cannot reflect expression indexes (uq_users_email_lower); PostgreSQL runs
 # compare them, so silence the warning rather than the check.
@@ -25,11 +39,12 @@ warnings.filterwarnings("ignore", message=".*expression-based index.*")
 
 
 def database_url() -> str:
-    # Tests and tools may pass a URL; otherwise DATABASE_URL from the settings.
+    # Tests and tools may pass a URL; otherwise the migrations URL from the
+    # settings (MIGRATIONS_DATABASE_URL, else DATABASE_URL).
     url = config.attributes.get("database_url") or config.get_main_option(
         "sqlalchemy.url"
     )
-    return url or get_settings().DATABASE_URL
+    return url or load_settings_or_exit().migrations_database_url
 
 
 def run_migrations_offline() -> None:
@@ -45,22 +60,69 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+@contextmanager
+def migration_lock(connection: Connection) -> Iterator[None]:
+    """Hold the database's migration lock for the block."""
+    if connection.dialect.name == "postgresql":
+        with _advisory_lock(connection):
+            yield
+        return
+    database = connection.engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    # Alembic runs SQLite's DDL outside one transaction, so SQLite's own
+    # locking does not stop a second process from migrating at the same time.
+    with Path(f"{database}.migrate-lock").open("a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _advisory_lock(connection: Connection) -> Iterator[None]:
+    lock = {"key": MIGRATION_LOCK_KEY}
+    connection.execute(text("SELECT pg_advisory_lock(:key)"), lock)
+    # A session lock outlives this transaction; alembic begins its own.
+    connection.commit()
+    try:
+        yield
+    finally:
+        if connection.in_transaction():
+            connection.rollback()
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), lock)
+        connection.commit()
+
+
 def do_run_migrations(connection: Connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+    with migration_lock(connection):
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
 
 
 async def run_migrations_online() -> None:
-    engine = create_engine(get_settings(), url=database_url())
+    url = database_url()
+    engine = create_engine(load_settings_or_exit(), url=url)
     try:
-        async with engine.connect() as connection:
+        connection = engine.connect()
+        try:
+            await connection.start()
+        # The driver's own errors too (asyncpg's, OSError, timeouts): whatever
+        # stops the connection is a problem of the database, said in one line.
+        except Exception as exc:
+            exit_with(database_problem(url, exc))
+        try:
             await connection.run_sync(do_run_migrations)
+        finally:
+            await connection.close()
     finally:
         await engine.dispose()
 

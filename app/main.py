@@ -13,8 +13,9 @@ from app.api.rate_limits import Limits
 from app.api.responses import EVERY_ROUTE
 from app.api.router import API_ROUTERS
 from app.api.routes import health, prometheus
-from app.auth.backend import API_PREFIX, build_jwt_strategy
-from app.core.config import Settings, get_settings
+from app.api.routes.docs import add_docs, render_docs_pages
+from app.auth.backend import build_jwt_strategy
+from app.core.config import API_PREFIX, Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.rate_limit import RateLimiter
 from app.db.session import (
@@ -29,7 +30,7 @@ from app.middleware.input_guard import UnstorableInputMiddleware
 from app.middleware.limits import RequestLimitsMiddleware
 from app.middleware.metrics import MetricsMiddleware, build_registry
 from app.middleware.request_context import RequestContextMiddleware
-from app.middleware.security_headers import SecurityHeadersMiddleware
+from app.middleware.security_headers import SecurityHeadersMiddleware, docs_csp
 
 
 @asynccontextmanager
@@ -55,11 +56,13 @@ async def dispose_engines(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
+    openapi_url = f"{API_PREFIX}/openapi.json"
     app = FastAPI(
         title=settings.PROJECT_NAME,
-        openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs",
-        redoc_url="/redoc",
+        openapi_url=openapi_url,
+        # Served by add_docs, with their assets: no CDN.
+        docs_url=None,
+        redoc_url=None,
         lifespan=lifespan,
         responses=EVERY_ROUTE,
         generate_unique_id_function=operation_id,
@@ -99,10 +102,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(MetricsMiddleware, metrics=request_metrics)
         app.include_router(prometheus.router)
     app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    docs_pages = render_docs_pages(settings.PROJECT_NAME, openapi_url)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        hsts=settings.is_production,
+        docs_policy=docs_csp(docs_pages.inline_script_hashes),
+    )
     register_error_handlers(app)
     # Routes are matched in order: the probes first, they are hit the most.
     app.include_router(health.router)
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    add_docs(app, docs_pages)
     return app

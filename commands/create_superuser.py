@@ -7,51 +7,49 @@
 
 It goes through the API's UserManager and session factory, so the same email
 validation, password policy and hashing apply. An existing account (matched
-case-insensitively) is promoted and keeps its password; running it again
-changes nothing.
+case-insensitively) is promoted and keeps its password, unless
+--update-password asks to set it; running it again changes nothing.
+
+In a terminal it asks again after an invalid email, a refused password or a
+mismatched confirmation. Ctrl-C or Ctrl-D at a prompt stops it (exit 130)
+with nothing written. Exit status as every command: see commands/_common.py.
 """
 
 import argparse
 import asyncio
 import getpass
+import signal
 import sys
 from collections.abc import Callable
+from types import FrameType
 
 from fastapi_users import exceptions
-from pydantic import EmailStr, TypeAdapter, ValidationError
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from pydantic import ValidationError
 
-from app.auth.db import UserDatabase
-from app.auth.manager import UserManager
-from app.core.config import Settings, get_settings
-from app.db.session import (
-    create_engine,
-    create_sessionmaker,
-    session_scope,
-    wait_for_background_tasks,
-)
-from app.email import EmailQueue
+from app.auth.passwords import password_policy_violation
+from app.core.config import Settings
+from app.db.session import session_scope
 from app.models import User
 from app.schemas.user import UserCreate, UserUpdate
-from commands._common import database_label
+from commands._common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    CommandError,
+    Database,
+    load_settings,
+    open_database,
+    run_command,
+    validated_email,
+)
+from commands._users import find_user, user_manager
 
-EXIT_OK = 0
-EXIT_REFUSED = 1  # bad input or a database error; nothing was written
-EXIT_USAGE = 2  # a value is missing and there is no terminal to ask for it
-EXIT_CANCELLED = 130  # Ctrl-C or end of input at a prompt
+PasswordPrompt = Callable[[str], str]
+"""Asks for a new password for the account with this email; returns one accepted."""
 
-PasswordPrompt = Callable[[], str]
-
-_email_adapter: TypeAdapter[str] = TypeAdapter(EmailStr)
-
-
-class CommandError(Exception):
-    """A message for stderr and the exit code that goes with it."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_REFUSED) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+UNCHANGED_PASSWORD_NOTE = (
+    " The password is unchanged: --password only sets a new account's password "
+    "(add --update-password to change this one's)."
+)
 
 
 # --- where the values come from: flags, settings, or a prompt -------------
@@ -66,66 +64,90 @@ def configured_password(settings: Settings) -> str | None:
     return (secret.get_secret_value() if secret else None) or None
 
 
+def password_problem(password: str, email: str) -> str | None:
+    """Why the API would refuse `password` for a new account `email`, or None."""
+    try:
+        UserCreate(email=email, password=password)
+    except ValidationError as exc:
+        return str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+    return password_policy_violation(password, email)
+
+
 def ask_email() -> str:
-    return _prompt(input, "Email: ").strip()
+    while True:
+        email = _prompt(input, "Email: ").strip()
+        try:
+            return validated_email(email)
+        except CommandError as exc:
+            _complain(f"{exc}.")
 
 
-def ask_new_password() -> str:
-    password = _prompt(getpass.getpass, "Password: ")
-    confirmation = _prompt(getpass.getpass, "Password (again): ")
-    if password != confirmation:
-        raise CommandError("The passwords do not match; nothing was written.")
-    return password
+def ask_new_password(email: str) -> str:
+    while True:
+        password = _prompt(getpass.getpass, "Password: ")
+        if _prompt(getpass.getpass, "Password (again): ") != password:
+            _complain("the two passwords differ.")
+            continue
+        reason = password_problem(password, email)
+        if reason is None:
+            return password
+        _complain(reason)
+
+
+def _complain(problem: str) -> None:
+    sys.stderr.write(f"Error: {problem} Try again.\n")
+    sys.stderr.flush()
 
 
 def _prompt(read: Callable[[str], str], label: str) -> str:
     try:
         return read(label)
     except (EOFError, KeyboardInterrupt) as exc:
-        raise CommandError("\nCancelled; nothing was written.", EXIT_CANCELLED) from exc
+        sys.stderr.write("\n")
+        raise CommandError("cancelled; nothing was written.", EXIT_INTERRUPTED) from exc
 
 
-def validated_email(email: str) -> str:
-    try:
-        return _email_adapter.validate_python(email)
-    except ValidationError as exc:
-        reason = exc.errors()[0]["msg"]
-        raise CommandError(f"Invalid email address {email!r}: {reason}") from exc
+def _interrupt_at_once(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 # --- the work, in the API's terms ----------------------------------------
 
 
-def _user_manager(session: AsyncSession, settings: Settings) -> UserManager:
-    # Queued emails wait in the outbox for the app's worker or `send_emails`.
-    return UserManager(UserDatabase(session, User), settings, EmailQueue())
-
-
-async def _find_and_promote(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, email: str
-) -> str | None:
-    """Promote the account with this email; None when there is no such account."""
-    async with session_scope(sessionmaker) as session:
-        manager = _user_manager(session, settings)
+async def _update_existing(
+    database: Database, settings: Settings, user: User, password: str | None
+) -> str:
+    """Make `user` an active, verified superuser; with `password`, set it too."""
+    changes: dict[str, object] = {}
+    if not (user.is_superuser and user.is_active and user.is_verified):
+        changes = {"is_superuser": True, "is_active": True, "is_verified": True}
+    if password is not None:
+        changes["password"] = password
+    if not changes:
+        return f"{user.email} is already a superuser; nothing changed."
+    async with session_scope(database.sessionmaker) as session:
+        manager = user_manager(session, settings)
+        current = await manager.get(user.id)
         try:
-            user = await manager.get_by_email(email)
-        except exceptions.UserNotExists:
-            return None
-        if user.is_superuser and user.is_active and user.is_verified:
-            return f"{user.email} is already a superuser; nothing changed."
-        promotion = UserUpdate(is_superuser=True, is_active=True, is_verified=True)
-        await manager.update(promotion, user, safe=False)
-        return (
-            f"Promoted the existing user {user.email} to superuser "
-            "(active and verified); the password is unchanged."
-        )
+            await manager.update(
+                UserUpdate.model_validate(changes), current, safe=False
+            )
+        except ValidationError as exc:
+            raise CommandError(_first_reason(exc)) from exc
+        except exceptions.InvalidPasswordException as exc:
+            raise CommandError(f"password refused: {exc.reason}") from exc
+    done = (
+        f"Promoted the existing user {user.email} to superuser (active and verified)"
+        if "is_superuser" in changes
+        else f"{user.email} is already a superuser"
+    )
+    if password is None:
+        return f"{done}; the password is unchanged."
+    return f"{done}; set its new password and ended every session of the account."
 
 
 async def _create(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    email: str,
-    password: str,
+    database: Database, settings: Settings, email: str, password: str
 ) -> str:
     try:
         user_create = UserCreate(
@@ -136,12 +158,12 @@ async def _create(
             is_verified=True,
         )
     except ValidationError as exc:
-        raise CommandError(f"Password refused: {exc.errors()[0]['msg']}") from exc
-    async with session_scope(sessionmaker) as session:
+        raise CommandError(f"password refused: {_first_reason(exc)}") from exc
+    async with session_scope(database.sessionmaker) as session:
         try:
-            user = await _user_manager(session, settings).create(user_create)
+            user = await user_manager(session, settings).create(user_create)
         except exceptions.InvalidPasswordException as exc:
-            raise CommandError(f"Password refused: {exc.reason}") from exc
+            raise CommandError(f"password refused: {exc.reason}") from exc
         except exceptions.UserAlreadyExists as exc:
             raise CommandError(
                 f"{email} was registered while this command ran; run it again "
@@ -150,44 +172,35 @@ async def _create(
     return f"Created the superuser {user.email} (id {user.id})."
 
 
-async def _create_or_promote(
+def _first_reason(exc: ValidationError) -> str:
+    return str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+
+
+async def _create_or_update(
     settings: Settings,
     email: str,
     password: str | None,
+    *,
+    update_password: bool,
     ask_password: PasswordPrompt | None,
 ) -> str:
-    engine = create_engine(settings)
-    sessionmaker = create_sessionmaker(engine)
-    try:
-        promoted = await _find_and_promote(sessionmaker, settings, email)
-        if promoted is not None:
-            return promoted
+    async with open_database(settings) as database:
+        existing = await find_user(database.sessionmaker, settings, email)
+        if existing is not None and not update_password:
+            message = await _update_existing(database, settings, existing, None)
+            return message + (UNCHANGED_PASSWORD_NOTE if password else "")
         if password is None and ask_password is not None:
-            # Asked only now and outside any transaction: a person typing must
-            # not hold SQLite's write lock. Blocking this CLI's loop is harmless.
-            password = ask_password()
+            # Asked outside any transaction: a person typing must not hold
+            # SQLite's write lock. Blocking this command's loop is harmless.
+            password = ask_password(email)
         if password is None:
             raise CommandError(
-                f"No password for the new account {email}: pass --password, set "
-                "FIRST_SUPERUSER_PASSWORD, or run the command in a terminal.",
-                EXIT_USAGE,
+                f"no password for {email}: pass --password, set "
+                "FIRST_SUPERUSER_PASSWORD, or run the command in a terminal."
             )
-        return await _create(sessionmaker, settings, email, password)
-    except (SQLAlchemyError, OSError) as exc:
-        raise _database_error(settings, exc) from exc
-    finally:
-        await wait_for_background_tasks()
-        await engine.dispose()
-
-
-def _database_error(settings: Settings, exc: Exception) -> CommandError:
-    url = database_label(settings)
-    # The driver's own error, not SQLAlchemy's text, which quotes the parameters.
-    cause = getattr(exc, "orig", None) or exc
-    return CommandError(
-        f"Database error on {url}: {type(cause).__name__}: {cause}\n"
-        "Is it running and migrated? (`uv run alembic upgrade head`)"
-    )
+        if existing is not None:
+            return await _update_existing(database, settings, existing, password)
+        return await _create(database, settings, email, password)
 
 
 async def create_superuser(
@@ -196,13 +209,14 @@ async def create_superuser(
     email: str | None = None,
     password: str | None = None,
     if_configured: bool = False,
+    update_password: bool = False,
     ask_password: PasswordPrompt | None = None,
 ) -> int:
     """Create or promote the superuser; report on stdout/stderr, return the exit code.
 
     `email` and `password` fall back to FIRST_SUPERUSER_EMAIL/PASSWORD. With
     `if_configured`, no email at all is a silent success (for start-up scripts).
-    `ask_password` is called when a new account needs a password none was given.
+    `ask_password` is called when a password is needed and none was given.
     """
     email = email or configured_email(settings)
     password = password or configured_password(settings)
@@ -211,12 +225,15 @@ async def create_superuser(
             if if_configured:
                 return EXIT_OK
             raise CommandError(
-                "No email: pass --email, set FIRST_SUPERUSER_EMAIL, or run the "
-                "command in a terminal.",
-                EXIT_USAGE,
+                "no email: pass --email, set FIRST_SUPERUSER_EMAIL, or run the "
+                "command in a terminal."
             )
-        message = await _create_or_promote(
-            settings, validated_email(email), password, ask_password
+        message = await _create_or_update(
+            settings,
+            validated_email(email),
+            password,
+            update_password=update_password,
+            ask_password=ask_password,
         )
     except CommandError as exc:
         sys.stderr.write(f"Error: {exc}\n")
@@ -242,8 +259,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--password",
         help=(
-            "the new account's password (visible to other local users in the "
-            "process list: prefer FIRST_SUPERUSER_PASSWORD or the prompt)"
+            "the new account's password; an existing account keeps its own "
+            "unless --update-password is given (visible to other local users "
+            "in the process list: prefer FIRST_SUPERUSER_PASSWORD or the prompt)"
+        ),
+    )
+    parser.add_argument(
+        "--update-password",
+        action="store_true",
+        help=(
+            "when the account exists, set its password too (from --password, "
+            "FIRST_SUPERUSER_PASSWORD or the prompt), ending its sessions"
         ),
     )
     parser.add_argument(
@@ -259,28 +285,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        settings = get_settings()
-    except ValidationError as exc:
-        sys.stderr.write(f"Error: invalid settings: {exc}\n")
-        return EXIT_REFUSED
-    interactive = sys.stdin.isatty() and not args.if_configured
-    email: str | None = args.email
-    if email is None and configured_email(settings) is None and interactive:
-        try:
+
+    def run() -> int:
+        settings = load_settings()
+        interactive = sys.stdin.isatty() and not args.if_configured
+        email: str | None = args.email
+        if email is None and configured_email(settings) is None and interactive:
             email = ask_email()
-        except CommandError as exc:
-            sys.stderr.write(f"Error: {exc}\n")
-            return exc.exit_code
-    return asyncio.run(
-        create_superuser(
-            settings,
-            email=email,
-            password=args.password,
-            if_configured=args.if_configured,
-            ask_password=ask_new_password if interactive else None,
+        # asyncio.run turns the first Ctrl-C into a cancellation that waits for
+        # the event loop, which a prompt blocks: keep Python's immediate one.
+        signal.signal(signal.SIGINT, _interrupt_at_once)
+        return asyncio.run(
+            create_superuser(
+                settings,
+                email=email,
+                password=args.password,
+                if_configured=args.if_configured,
+                update_password=args.update_password,
+                ask_password=ask_new_password if interactive else None,
+            )
         )
-    )
+
+    return run_command(run)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ anyway and its row is deleted here. Logins also delete the user's own expired
 tokens, so this only catches the users who stopped coming back.
 
 Rows go in batches, each its own transaction, so a large purge never holds
-long locks. Prints how many were deleted; exit status 1 if the database failed
+long locks. Prints how many were deleted; exit status 2 if the database failed
 (batches already committed stay deleted).
 """
 
@@ -18,31 +18,25 @@ import argparse
 import asyncio
 import sys
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from app.auth.refresh import purge_expired, utc_now
 from app.core.config import Settings
-from app.db.session import create_engine, create_sessionmaker, session_scope
-from commands._common import EXIT_OK, EXIT_USAGE, load_settings, report_failure
+from app.db.session import session_scope
+from app.sessions.store import purge_expired, utc_now
+from commands._common import EXIT_OK, load_settings, open_database, run_command
 
 DEFAULT_BATCH_SIZE = 10_000
 
 
 async def purge_tokens(settings: Settings, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
     """Delete every token expired now; returns how many."""
-    engine = create_engine(settings)
-    sessionmaker = create_sessionmaker(engine)
     now = utc_now()
     deleted = 0
-    try:
+    async with open_database(settings) as database:
         while True:
-            async with session_scope(sessionmaker) as session:
+            async with session_scope(database.sessionmaker) as session:
                 batch = await purge_expired(session, now, limit=batch_size)
             deleted += batch
             if batch < batch_size:
                 return deleted
-    finally:
-        await engine.dispose()
 
 
 def _batch_size(value: str) -> int:
@@ -52,7 +46,7 @@ def _batch_size(value: str) -> int:
     return size
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m commands.purge_tokens",
         description="Delete expired refresh tokens.",
@@ -63,16 +57,18 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_BATCH_SIZE,
         help=f"rows deleted per transaction (default {DEFAULT_BATCH_SIZE})",
     )
-    args = parser.parse_args(argv)
-    settings = load_settings()
-    if settings is None:
-        return EXIT_USAGE
-    try:
-        deleted = asyncio.run(purge_tokens(settings, args.batch_size))
-    except (SQLAlchemyError, OSError) as exc:
-        return report_failure("purge refresh tokens", settings, exc)
-    sys.stdout.write(f"Deleted {deleted} expired refresh token(s).\n")
-    return EXIT_OK
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+
+    def purge() -> int:
+        deleted = asyncio.run(purge_tokens(load_settings(), args.batch_size))
+        sys.stdout.write(f"Deleted {deleted} expired refresh token(s).\n")
+        return EXIT_OK
+
+    return run_command(purge)
 
 
 if __name__ == "__main__":

@@ -16,27 +16,21 @@ import signal
 import sys
 from contextlib import suppress
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from app.core.config import Settings
 from app.core.logging import configure_logging
-from app.db.session import create_engine, create_sessionmaker
 from app.email import OutboxWorker, create_mailer
-from commands._common import EXIT_OK, EXIT_USAGE, load_settings, report_failure
+from commands._common import EXIT_OK, load_settings, open_database, run_command
 
 
 async def send_emails(settings: Settings, *, once: bool) -> int:
     """Deliver due emails, once or until cancelled; returns the attempts made once."""
-    engine = create_engine(settings)
-    sessionmaker = create_sessionmaker(engine)
-    worker = OutboxWorker(lambda: sessionmaker, create_mailer(settings), settings)
-    try:
+    async with open_database(settings) as database:
+        sessionmaker = database.sessionmaker
+        worker = OutboxWorker(lambda: sessionmaker, create_mailer(settings), settings)
         if once:
             return await worker.deliver_due()
         await _run_until_signalled(worker)
         return 0
-    finally:
-        await engine.dispose()
 
 
 async def _run_until_signalled(worker: OutboxWorker) -> None:
@@ -59,7 +53,7 @@ async def _run_until_signalled(worker: OutboxWorker) -> None:
         await running
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m commands.send_emails",
         description="Deliver the emails waiting in the database outbox.",
@@ -69,18 +63,21 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="deliver the emails due now, then exit (default: run until stopped)",
     )
-    args = parser.parse_args(argv)
-    settings = load_settings()
-    if settings is None:
-        return EXIT_USAGE
-    configure_logging(settings)
-    try:
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+
+    def deliver() -> int:
+        settings = load_settings()
+        configure_logging(settings)
         attempted = asyncio.run(send_emails(settings, once=args.once))
-    except (SQLAlchemyError, OSError) as exc:
-        return report_failure("deliver emails", settings, exc)
-    if args.once:
-        sys.stdout.write(f"Attempted {attempted} email(s).\n")
-    return EXIT_OK
+        if args.once:
+            sys.stdout.write(f"Attempted {attempted} email(s).\n")
+        return EXIT_OK
+
+    return run_command(deliver)
 
 
 if __name__ == "__main__":

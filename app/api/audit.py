@@ -1,16 +1,17 @@
-"""Audit dependencies for routes whose outcome the manager's hooks cannot see."""
+"""Audit dependencies for outcomes the request's own transaction cannot keep."""
 
 from collections.abc import AsyncIterator
 
-from fastapi import Depends, HTTPException, Request
-from fastapi_users.router.common import ErrorCode
+from fastapi import Depends, Request
 
+from app.audit.recorder import record_event_apart
+from app.auth.client import client_info
+from app.auth.errors import LoginBadCredentials
 from app.models.audit_event import AuditEventKind
-from app.services.audit import record_event_apart
 
 
 async def audit_login_failure(request: Request) -> AsyncIterator[None]:
-    """Record refused logins (fastapi-users answers them 400 LOGIN_BAD_CREDENTIALS).
+    """Record refused logins (400 LOGIN_BAD_CREDENTIALS).
 
     By the time the error reaches here the request's session has rolled back
     and closed (it was opened after this dependency), so the event gets a
@@ -18,17 +19,16 @@ async def audit_login_failure(request: Request) -> AsyncIterator[None]:
     """
     try:
         yield
-    except HTTPException as exc:
-        if exc.detail == ErrorCode.LOGIN_BAD_CREDENTIALS:
-            # The form was parsed (and cached on the request) for the route;
-            # declaring `username` here too would repeat its 422 errors.
-            username = (await request.form()).get("username")
-            await record_event_apart(
-                request.app.state.sessionmaker,
-                AuditEventKind.LOGIN_FAILED,
-                target_email=username if isinstance(username, str) else "",
-                request=request,
-            )
+    except LoginBadCredentials:
+        # The form was parsed (and cached on the request) for the route;
+        # declaring `username` here too would repeat its 422 errors.
+        username = (await request.form()).get("username")
+        await record_event_apart(
+            request.app.state.sessionmaker,
+            AuditEventKind.LOGIN_FAILED,
+            target_email=username if isinstance(username, str) else "",
+            client=client_info(request),
+        )
         raise
 
 

@@ -5,7 +5,7 @@
 - `q` is a case-insensitive substring search with `%` and `_` taken literally.
 
 Routes declare `PageParamsDep`, a sort dependency made by `sort_dependency(...)`
-and `SearchDep`, then hand them to `app.services.listing.fetch_page`.
+and `SearchDep`, then hand them to `app.db.listing.fetch_page`.
 """
 
 import re
@@ -17,7 +17,7 @@ from fastapi import Depends, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BeforeValidator
 
-from app.services.listing import PageParams, SortSpec, as_utc
+from app.db.listing import CreatedRange, PageParams, SortSpec, as_utc
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
@@ -89,11 +89,10 @@ async def created_range(
     created_before: Annotated[
         UtcMoment, Query(description="Only rows created before this time.")
     ] = None,
-) -> "CreatedRange":
-    return created_after, created_before
+) -> CreatedRange:
+    return CreatedRange(after=created_after, before=created_before)
 
 
-CreatedRange = tuple[datetime | None, datetime | None]
 CreatedRangeDep = Annotated[CreatedRange, Depends(created_range)]
 
 

@@ -1,26 +1,22 @@
 """Rate-limit dependencies for the abuse-prone routes.
 
-Every refusal is the same 429 `{"detail": "RATE_LIMITED"}` with `Retry-After`,
-whichever limit was hit, so a client learns nothing about which key tripped it.
+Every refusal is the same 429 `{"detail": "RATE_LIMITED"}` with `Retry-After`
+(`TooManyRequests`), whichever limit was hit, so a client learns nothing about
+which key tripped it.
 """
 
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from limits import RateLimitItem
 
+from app.auth.client import request_ip
+from app.auth.errors import LoginBadCredentials
 from app.core.config import Settings
-from app.core.net import client_ip
+from app.core.errors import TooManyRequests
 from app.core.rate_limit import RateLimiter, Verdict, parse_limit
 from app.models import User
-
-RATE_LIMITED = "RATE_LIMITED"
-RATE_LIMIT_RESPONSES: dict[int | str, dict[str, str]] = {
-    status.HTTP_429_TOO_MANY_REQUESTS: {
-        "description": "Too many attempts; retry after `Retry-After` seconds."
-    }
-}
 
 
 class Limits:
@@ -29,7 +25,6 @@ class Limits:
     def __init__(self, settings: Settings, limiter: RateLimiter) -> None:
         self.enabled = settings.RATE_LIMIT_ENABLED
         self.limiter = limiter
-        self.trusted_proxies = tuple(settings.TRUSTED_PROXIES)
         self.login_failures_per_ip = parse_limit(
             settings.RATE_LIMIT_LOGIN_FAILURES_PER_IP
         )
@@ -54,12 +49,8 @@ def _limits(request: Request) -> Limits:
     return limits
 
 
-def _refuse(verdict: Verdict) -> HTTPException:
-    return HTTPException(
-        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-        detail=RATE_LIMITED,
-        headers={"Retry-After": str(verdict.retry_after)},
-    )
+def _refuse(verdict: Verdict) -> TooManyRequests:
+    return TooManyRequests(headers={"Retry-After": str(verdict.retry_after)})
 
 
 async def _enforce(
@@ -90,7 +81,7 @@ async def limit_login(request: Request) -> AsyncIterator[None]:
     if not limits.enabled:
         yield
         return
-    ip = client_ip(request, limits.trusted_proxies)
+    ip = request_ip(request)
     account = await _body_field(request, "username")
     for limit, scope, key in (
         (limits.login_failures_per_ip, "login-failed-ip", ip),
@@ -102,21 +93,18 @@ async def limit_login(request: Request) -> AsyncIterator[None]:
     await _enforce(limits.limiter, (limits.login_per_ip, "login-ip", ip))
     try:
         yield
-    except HTTPException as exc:
-        if exc.status_code == status.HTTP_400_BAD_REQUEST:
-            await limits.limiter.hit(
-                limits.login_failures_per_ip, "login-failed-ip", ip
-            )
-            await limits.limiter.hit(
-                limits.login_failures_per_account, "login-failed-account", account
-            )
+    except LoginBadCredentials:
+        await limits.limiter.hit(limits.login_failures_per_ip, "login-failed-ip", ip)
+        await limits.limiter.hit(
+            limits.login_failures_per_account, "login-failed-account", account
+        )
         raise
 
 
 async def limit_registration(request: Request) -> None:
     limits = _limits(request)
     if limits.enabled:
-        ip = client_ip(request, limits.trusted_proxies)
+        ip = request_ip(request)
         await _enforce(limits.limiter, (limits.register_per_ip, "register-ip", ip))
 
 
@@ -124,7 +112,7 @@ async def limit_email_requests(request: Request) -> None:
     """forgot-password and request-verify-token: per IP and per address."""
     limits = _limits(request)
     if limits.enabled:
-        ip = client_ip(request, limits.trusted_proxies)
+        ip = request_ip(request)
         await _enforce(
             limits.limiter,
             (limits.email_requests_per_ip, "email-ip", ip),

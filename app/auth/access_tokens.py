@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import jwt
 from fastapi import Request
@@ -22,9 +22,36 @@ from fastapi_users.authentication import JWTStrategy
 from fastapi_users.jwt import SecretType, decode_jwt, generate_jwt
 from fastapi_users.manager import BaseUserManager
 from fastapi_users_db_sqlalchemy import SQLAlchemyUserDatabase
+from sqlalchemy import bindparam, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
-from app.auth.refresh import load_session_user, login_session_id
-from app.models import User
+from app.models import RefreshToken, User
+
+# The request attribute naming the authenticated user (access log, audit trail).
+REQUEST_USER_STATE = "user_id"
+# fastapi-users types `User.id` as a plain UUID for type checkers; it is a column.
+_USER_ID = cast(InstrumentedAttribute[uuid.UUID], User.id)
+# Built once: every authenticated request runs it, and a statement object that is
+# reused keeps its compiled SQL and cache key instead of rebuilding them.
+_SESSION_USER = select(User).where(
+    _USER_ID == bindparam("user_id"),
+    exists().where(
+        RefreshToken.family_id == bindparam("family_id"),
+        RefreshToken.user_id == _USER_ID,
+        RefreshToken.revoked_at.is_(None),
+    ),
+)
+
+
+async def load_session_user(
+    session: AsyncSession, user_id: uuid.UUID, family_id: uuid.UUID
+) -> User | None:
+    """The user, if the session `family_id` of theirs is still live (one query)."""
+    user: User | None = await session.scalar(
+        _SESSION_USER, {"user_id": user_id, "family_id": family_id}
+    )
+    return user
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +79,9 @@ class _Claims:
 class SessionJWTStrategy(JWTStrategy[User, uuid.UUID]):
     """fastapi-users' JWT strategy with the `sid` and `ver` claims.
 
-    Bound to the request (`bound_to`) so that the login's `write_token` uses the
-    session id `on_after_login` gives the refresh token.
+    Bound to the request (`bound_to`) so that reading a token can name the user
+    on the request. Tokens are written by the sessions service
+    (`app.sessions.service`), for the session it starts or refreshes.
     """
 
     def __init__(
@@ -96,14 +124,13 @@ class SessionJWTStrategy(JWTStrategy[User, uuid.UUID]):
             return None
         if self.request is not None:
             # Names the actor in the audit trail and the user in the access log.
-            self.request.state.user_id = user.id
+            setattr(self.request.state, REQUEST_USER_STATE, user.id)
         return AccessSession(user=user, session_id=claims.session_id)
 
     async def write_token(self, user: User) -> str:
-        # fastapi-users' login route: the session is the one being created.
-        if self.request is None:
-            raise RuntimeError("write_token needs a strategy bound to the request")
-        return self.write_session_token(user, login_session_id(self.request))
+        raise NotImplementedError(
+            "access tokens belong to a session: use app.sessions.service"
+        )
 
     def write_session_token(self, user: User, session_id: uuid.UUID) -> str:
         data: dict[str, Any] = {

@@ -1,28 +1,29 @@
-"""The user manager: fastapi-users' business logic with gatehouse's rules."""
+"""The user manager: fastapi-users' business logic with gatehouse's rules.
+
+What the manager reports (audit events) and what it delegates (ending a user's
+sessions) comes in as `AccountEvents`, implemented by the services layer and
+wired by `app.services.user_manager.build_user_manager`: this package imports
+nothing from above it.
+"""
 
 import hmac
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import jwt
-from fastapi import Request, Response
+from fastapi import Request
 from fastapi.security import OAuth2PasswordRequestForm
 from fastapi_users import BaseUserManager, UUIDIDMixin, exceptions, schemas
 from fastapi_users.jwt import decode_jwt, generate_jwt
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.changes import AccountSnapshot, account_changes
 from app.auth.db import UserDatabase
 from app.auth.passwords import (
     password_fingerprint,
     password_helper_for,
     password_policy_violation,
-)
-from app.auth.refresh import (
-    ClientInfo,
-    ends_sessions,
-    login_session_id,
-    revoke_user_sessions,
-    set_refresh_cookie,
-    start_session,
 )
 from app.core.config import Settings
 from app.db.session import release_connection
@@ -34,24 +35,51 @@ from app.email import (
 from app.models import User
 from app.models.audit_event import AuditEventKind
 from app.schemas.common import reject_unstorable_text
-from app.services.audit import (
-    AccountSnapshot,
-    account_changes,
-    record_event,
-    request_user_id,
-)
+
+
+class AccountEvents(Protocol):
+    """The manager's collaborators from the services layer."""
+
+    def record(
+        self,
+        session: AsyncSession,
+        kind: AuditEventKind,
+        user: User,
+        request: Request | None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """Audit `kind`, done to `user` by the request's user (if any)."""
+
+    def record_deletion(
+        self, session: AsyncSession, user: User, request: Request | None
+    ) -> None:
+        """Audit the deletion of `user` (whose row is gone)."""
+
+    async def end_sessions(self, session: AsyncSession, user: User) -> None:
+        """End every session of `user` (their credentials changed)."""
+
+
+def ends_sessions(user_changes: Mapping[str, Any]) -> bool:
+    """Whether a user update must end every session: a new password (change or
+    reset) or deactivation."""
+    return "hashed_password" in user_changes or user_changes.get("is_active") is False
 
 
 class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
     user_db: UserDatabase
 
     def __init__(
-        self, user_db: UserDatabase, settings: Settings, email_queue: EmailQueue
+        self,
+        user_db: UserDatabase,
+        settings: Settings,
+        email_queue: EmailQueue,
+        events: AccountEvents,
     ):
         self.password_helper_async = password_helper_for(settings)
         super().__init__(user_db, self.password_helper_async)
         self.settings = settings
         self.email_queue = email_queue
+        self.events = events
         self.reset_password_secret = settings.secret("RESET_PASSWORD_SECRET_KEY")
         self.reset_password_token_secret = self.reset_password_secret
         self.reset_password_token_lifetime_seconds = (
@@ -150,7 +178,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         if ends_sessions(validated):
             # Every access token issued before carries the old version.
             validated["token_version"] = User.token_version + 1
-            await revoke_user_sessions(self.user_db.session, user.id)
+            await self.events.end_sessions(self.user_db.session, user)
         return await self.user_db.update(user, validated)
 
     async def update(
@@ -165,7 +193,9 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         before = AccountSnapshot.of(user)
         updated_user = await super().update(user_update, user, safe, request)
         for kind, details in account_changes(before, updated_user):
-            self._audit(kind, updated_user, request, details)
+            self.events.record(
+                self.user_db.session, kind, updated_user, request, details
+            )
         return updated_user
 
     # --- password reset with a cheap, keyed fingerprint -------------------
@@ -212,26 +242,6 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
     def _fingerprint(self, user: User) -> str:
         return password_fingerprint(self.reset_password_secret, user.hashed_password)
 
-    # --- sessions: a refresh cookie at login ---------------------------------
-
-    async def on_after_login(
-        self,
-        user: User,
-        request: Request | None = None,
-        response: Response | None = None,
-    ) -> None:
-        self._audit(AuditEventKind.LOGIN_SUCCEEDED, user, request, actor_id=user.id)
-        if request is None or response is None:
-            return
-        token = await start_session(
-            self.user_db.session,
-            user,
-            login_session_id(request),
-            ClientInfo.of(request),
-            self.settings,
-        )
-        set_refresh_cookie(response, token, self.settings)
-
     # --- hooks: emails are queued in the outbox, sent once committed -------
 
     async def on_after_register(
@@ -273,34 +283,7 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
         self._audit(AuditEventKind.PASSWORD_RESET, user, request)
 
     async def on_after_delete(self, user: User, request: Request | None = None) -> None:
-        # The row is gone: no foreign key to it; the id is kept in the details.
-        actor_id = request_user_id(request)
-        record_event(
-            self.user_db.session,
-            AuditEventKind.USER_DELETED,
-            actor_id=None if actor_id == user.id else actor_id,
-            target_id=None,
-            target_email=user.email,
-            request=request,
-            details={"user_id": str(user.id)},
-        )
+        self.events.record_deletion(self.user_db.session, user, request)
 
-    def _audit(
-        self,
-        kind: AuditEventKind,
-        user: User,
-        request: Request | None,
-        details: dict[str, Any] | None = None,
-        *,
-        actor_id: uuid.UUID | None = None,
-    ) -> None:
-        """Record `kind` done to `user`, by `actor_id` or the request's user."""
-        record_event(
-            self.user_db.session,
-            kind,
-            actor_id=actor_id or request_user_id(request),
-            target_id=user.id,
-            target_email=user.email,
-            request=request,
-            details=details,
-        )
+    def _audit(self, kind: AuditEventKind, user: User, request: Request | None) -> None:
+        self.events.record(self.user_db.session, kind, user, request)

@@ -93,16 +93,28 @@ def common_passwords() -> frozenset[str]:
 
 
 def password_policy_violation(password: str, email: str) -> str | None:
-    """The reason `password` is refused for the account `email`, or None."""
+    """The rule `password` breaks for the account `email`, named precisely, or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Password should be at least {MIN_PASSWORD_LENGTH} characters."
+        return (
+            f"Password must be at least {MIN_PASSWORD_LENGTH} characters long "
+            f"(it has {len(password)})."
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Password should be at most {MAX_PASSWORD_LENGTH} characters."
+        return (
+            f"Password must be at most {MAX_PASSWORD_LENGTH} characters long "
+            f"(it has {len(password)})."
+        )
     if password.lower() in common_passwords():
-        return "Password is too common: it is on a list of leaked passwords."
+        return (
+            "Password must not be a common password: this one is on a list of "
+            "leaked passwords."
+        )
     local_part = email.split("@", 1)[0].lower()
     if len(local_part) >= MIN_LOCAL_PART_TO_CHECK and local_part in password.lower():
-        return "Password should not contain the email address."
+        return (
+            f"Password must not contain {local_part!r} (the part of your email "
+            "before the @)."
+        )
     return None
 
 

@@ -9,10 +9,19 @@ from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from limits import parse
-from pydantic import EmailStr, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    EmailStr,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Every API route is under this prefix (the health probes and docs are not).
+API_PREFIX = "/api/v1"
 # Local state for zero-config development: the SQLite file and generated secrets.
 LOCAL_STATE_DIR = PROJECT_ROOT / ".gatehouse"
 DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{LOCAL_STATE_DIR / 'gatehouse.db'}"
@@ -96,9 +105,13 @@ class Settings(BaseSettings):
     RATE_LIMIT_EMAIL_REQUESTS_PER_ADDRESS: str = "5/minute"
     RATE_LIMIT_PASSWORD_CHANGE_PER_USER: str = "5/minute"
 
-    DATABASE_URL: str = DEFAULT_SQLITE_URL
-    TEST_DATABASE_URL: str | None = None
+    # Declared before DATABASE_URL, whose check reads it.
     ALLOW_SQLITE_IN_PRODUCTION: bool = False
+    DATABASE_URL: str = Field(default=DEFAULT_SQLITE_URL, validate_default=True)
+    # Migrations connect here when set: straight to PostgreSQL when DATABASE_URL
+    # goes through PgBouncer (their advisory lock needs a session of its own).
+    MIGRATIONS_DATABASE_URL: str | None = None
+    TEST_DATABASE_URL: str | None = None
     # Connections kept open per pool; on PostgreSQL a worker process has two
     # pools (transactions, and autocommit reads for GET requests). Overflow
     # connections are closed again as soon as they are returned, so under steady
@@ -113,9 +126,14 @@ class Settings(BaseSettings):
     # GET /api/v1/stats is computed at most once per this many seconds (0: always).
     STATS_CACHE_SECONDS: float = Field(default=60, ge=0)
 
-    SECRET_KEY: SecretStr | None = None
-    RESET_PASSWORD_SECRET_KEY: SecretStr | None = None
-    VERIFICATION_SECRET_KEY: SecretStr | None = None
+    # Checked even when unset: production refuses a missing one.
+    SECRET_KEY: SecretStr | None = Field(default=None, validate_default=True)
+    RESET_PASSWORD_SECRET_KEY: SecretStr | None = Field(
+        default=None, validate_default=True
+    )
+    VERIFICATION_SECRET_KEY: SecretStr | None = Field(
+        default=None, validate_default=True
+    )
     ACCESS_TOKEN_EXPIRE_SECONDS: int = Field(default=900, gt=0)
     RESET_PASSWORD_TOKEN_EXPIRE_SECONDS: int = Field(default=3600, gt=0)
     VERIFICATION_TOKEN_EXPIRE_SECONDS: int = Field(default=86400, gt=0)
@@ -162,10 +180,57 @@ class Settings(BaseSettings):
     OUTBOX_WORKER_ENABLED: bool = True
     OUTBOX_POLL_SECONDS: float = Field(default=5.0, gt=0)
 
-    @field_validator("DATABASE_URL", "TEST_DATABASE_URL")
+    @field_validator("DATABASE_URL", "MIGRATIONS_DATABASE_URL", "TEST_DATABASE_URL")
     @classmethod
     def _normalize_database_url(cls, value: str | None) -> str | None:
         return normalize_database_url(value) if value else value
+
+    # The production checks are field validators, not one model check, so that
+    # every problem is reported at once, beside any other invalid field. Fields
+    # are validated in declaration order: ENVIRONMENT is already in info.data.
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _refuse_sqlite_in_production(cls, value: str, info: ValidationInfo) -> str:
+        if (
+            _is_production(info)
+            and value.startswith("sqlite")
+            and not info.data.get("ALLOW_SQLITE_IN_PRODUCTION")
+        ):
+            raise ValueError(
+                "points at SQLite while ENVIRONMENT=production; use PostgreSQL "
+                "or set ALLOW_SQLITE_IN_PRODUCTION=true deliberately"
+            )
+        return value
+
+    @field_validator(*SECRET_NAMES)
+    @classmethod
+    def _require_strong_secret_in_production(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if not _is_production(info):
+            return value
+        secret = value.get_secret_value() if value is not None else ""
+        if not secret:
+            raise ValueError("must be set when ENVIRONMENT=production")
+        if len(secret) < MIN_SECRET_LENGTH or secret.lower() in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                f"is too weak: use at least {MIN_SECRET_LENGTH} random characters, "
+                "e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        return value
+
+    @field_validator("REFRESH_COOKIE_SECURE")
+    @classmethod
+    def _require_secure_cookie_in_production(
+        cls, value: bool, info: ValidationInfo
+    ) -> bool:
+        if _is_production(info) and not value:
+            raise ValueError(
+                "false is refused when ENVIRONMENT=production: the refresh cookie "
+                "must never travel over plain HTTP"
+            )
+        return value
 
     @field_validator("CORS_ORIGINS", "TRUSTED_PROXIES", mode="before")
     @classmethod
@@ -219,40 +284,23 @@ class Settings(BaseSettings):
     def _derive_and_check(self) -> "Settings":
         if not self.CORS_ORIGINS:
             self.CORS_ORIGINS = [self.FRONTEND_URL]
-        if self.ENVIRONMENT == "production":
-            self._check_production()
-        else:
+        if not self.is_production:
             self._fill_development_secrets()
         return self
-
-    def _check_production(self) -> None:
-        for name in SECRET_NAMES:
-            value: SecretStr | None = getattr(self, name)
-            if value is None or not value.get_secret_value():
-                raise ValueError(f"{name} must be set when ENVIRONMENT=production")
-            secret = value.get_secret_value()
-            if len(secret) < MIN_SECRET_LENGTH or secret.lower() in PLACEHOLDER_SECRETS:
-                raise ValueError(
-                    f"{name} is too weak: use at least {MIN_SECRET_LENGTH} random "
-                    "characters, e.g. `python -c 'import secrets; "
-                    "print(secrets.token_urlsafe(48))'`"
-                )
-        if not self.REFRESH_COOKIE_SECURE:
-            raise ValueError(
-                "REFRESH_COOKIE_SECURE=false is refused when ENVIRONMENT=production: "
-                "the refresh cookie must never travel over plain HTTP"
-            )
-        if self.is_sqlite and not self.ALLOW_SQLITE_IN_PRODUCTION:
-            raise ValueError(
-                "DATABASE_URL points at SQLite while ENVIRONMENT=production; use "
-                "PostgreSQL or set ALLOW_SQLITE_IN_PRODUCTION=true deliberately"
-            )
 
     def _fill_development_secrets(self) -> None:
         missing = [name for name in SECRET_NAMES if getattr(self, name) is None]
         if not missing:
             return
-        stored = load_or_create_local_secrets()
+        try:
+            stored = load_or_create_local_secrets()
+        except (OSError, ValueError) as exc:
+            # No field to name: the message names the variables itself.
+            raise ValueError(
+                f"{', '.join(missing)}: not set, and the development secrets file "
+                f"{development_secrets_path()} cannot be used ({_reason(exc)}); set "
+                "them, or fix the file"
+            ) from exc
         for name in missing:
             setattr(self, name, SecretStr(stored[name]))
 
@@ -264,6 +312,17 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         return self.ENVIRONMENT == "production"
 
+    @property
+    def migrations_database_url(self) -> str:
+        return self.MIGRATIONS_DATABASE_URL or self.DATABASE_URL
+
+    @property
+    def mail_uses_credentials(self) -> bool:
+        """MAIL_USE_CREDENTIALS, or when unset: whether a MAIL_USERNAME is given."""
+        if self.MAIL_USE_CREDENTIALS is None:
+            return bool(self.MAIL_USERNAME)
+        return self.MAIL_USE_CREDENTIALS
+
     def secret(self, name: str) -> str:
         value: SecretStr | None = getattr(self, name)
         assert value is not None, f"{name} is filled in by validation"
@@ -273,9 +332,17 @@ class Settings(BaseSettings):
         return f"{self.FRONTEND_URL}{path}?{urlencode({'token': token})}"
 
 
+def _is_production(info: ValidationInfo) -> bool:
+    return info.data.get("ENVIRONMENT") == "production"
+
+
+def _reason(exc: BaseException) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+
+
 def load_or_create_local_secrets() -> dict[str, str]:
     """Development secrets, generated once and kept so tokens survive a restart."""
-    path = LOCAL_STATE_DIR / "secrets.json"
+    path = development_secrets_path()
     stored: dict[str, str] = {}
     if path.exists():
         stored = json.loads(path.read_text())
@@ -283,10 +350,28 @@ def load_or_create_local_secrets() -> dict[str, str]:
         return stored
     for name in SECRET_NAMES:
         stored.setdefault(name, secrets.token_urlsafe(48))
-    LOCAL_STATE_DIR.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(stored, indent=2))
     path.chmod(0o600)
     return stored
+
+
+def development_secrets_path() -> Path:
+    return LOCAL_STATE_DIR / "secrets.json"
+
+
+def development_secrets_in_use(settings: Settings) -> Path | None:
+    """The development secrets file when `settings` took a secret from it."""
+    path = development_secrets_path()
+    if settings.is_production or not path.is_file():
+        return None
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if any(stored.get(name) == settings.secret(name) for name in SECRET_NAMES):
+        return path
+    return None
 
 
 @lru_cache

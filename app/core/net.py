@@ -3,20 +3,20 @@
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
-from starlette.requests import Request
 
-
-def client_ip(request: Request, trusted_proxies: tuple[str, ...]) -> str:
+def client_ip(
+    peer: str | None, forwarded_for: str | None, trusted_proxies: tuple[str, ...]
+) -> str:
     """The client's address, taking X-Forwarded-For only from trusted proxies.
 
-    Walks the forwarded chain from the nearest hop and returns the first
-    address that is not itself a trusted proxy.
+    `peer` is the address the connection came from. Walks the forwarded chain
+    from the nearest hop and returns the first address that is not itself a
+    trusted proxy.
     """
-    peer = request.client.host if request.client else "unknown"
+    peer = peer or "unknown"
     if not trusted_proxies or not _is_trusted(peer, trusted_proxies):
         return peer
-    forwarded = request.headers.get("x-forwarded-for", "")
-    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    hops = [hop.strip() for hop in (forwarded_for or "").split(",") if hop.strip()]
     for hop in reversed(hops):
         if not _is_trusted(hop, trusted_proxies):
             return hop

@@ -1,6 +1,7 @@
 """Engine and session factories, and the one-transaction-per-request dependency.
 
-Requests that change nothing (GET, HEAD, OPTIONS) get a read-only session: on
+Requests that change nothing (GET, HEAD, OPTIONS) get a read-only session (see
+`app.api.deps.get_async_session`): on
 PostgreSQL it comes from a second pool kept in autocommit (`create_read_engine`),
 so a read costs its queries and no BEGIN or COMMIT round trips (under READ
 COMMITTED each statement of a transaction sees a fresh snapshot anyway); on
@@ -13,9 +14,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import (
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from app.core.config import Settings
+from app.core.errors import AppError
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,6 @@ AfterCommit = Callable[[], Awaitable[None]]
 _AFTER_COMMIT_KEY = "after_commit"
 READ_ONLY_OPTION = "gatehouse_read_only"
 READ_ONLY_SESSION = "read_only"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Tasks started after a commit are kept here so they are not garbage-collected.
 _background_tasks: set[asyncio.Task[None]] = set()
 
@@ -225,33 +225,15 @@ async def wait_for_background_tasks() -> None:
 async def session_scope(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
-    """One transaction: committed when the block succeeds, rolled back otherwise."""
+    """One transaction: committed when the block succeeds, rolled back otherwise
+    -- except for an error that says its writes must be kept (`AppError.commits`)."""
     async with sessionmaker() as session:
         try:
             yield session
+        except AppError as error:
+            await (commit(session) if error.commits else rollback(session))
+            raise
         except BaseException:
             await rollback(session)
             raise
         await commit(session)
-
-
-async def get_async_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """FastAPI dependency: the request's session and its single transaction.
-
-    Declare it with `scope="function"` (see `app.api.deps.SessionDep`) so the
-    commit happens before the response is sent and a failed commit is an error
-    response rather than a silently lost write.
-    """
-    state = request.app.state
-    if request.method in SAFE_METHODS:
-        # Nothing to commit: closing just hands the connection back.
-        async with state.read_sessionmaker() as session:
-            yield session
-        return
-    async with session_scope(state.sessionmaker) as session:
-        yield session
-
-
-# Declare the session through this alias only: FastAPI caches a dependency per
-# (callable, scope), so one alias means one session and transaction per request.
-AsyncSessionDep = Annotated[AsyncSession, Depends(get_async_session, scope="function")]

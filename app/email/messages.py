@@ -19,6 +19,11 @@ class EmailMessage:
     html: str
     text: str
 
+    @classmethod
+    def of(cls, stored: object) -> "EmailMessage":
+        """The message an outbox row (or anything with these fields) holds."""
+        return cls(**{name: getattr(stored, name) for name in cls.__dataclass_fields__})
+
 
 @cache
 def _environment() -> Environment:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -42,15 +43,7 @@ class EmailQueue:
 
     def queue(self, session: AsyncSession, message: EmailMessage) -> None:
         """Store `message` in the session's transaction; it goes out once committed."""
-        session.add(
-            EmailOutbox(
-                kind=message.kind,
-                recipient=message.recipient,
-                subject=message.subject,
-                html=message.html,
-                text=message.text,
-            )
-        )
+        session.add(EmailOutbox(**asdict(message)))
         if self._wake is not None:
             run_after_commit(session, self._wake)
 
@@ -131,13 +124,7 @@ class OutboxWorker:
         return rows
 
     async def _deliver(self, row: EmailOutbox) -> None:
-        message = EmailMessage(
-            kind=row.kind,
-            recipient=row.recipient,
-            subject=row.subject,
-            html=row.html,
-            text=row.text,
-        )
+        message = EmailMessage.of(row)
         try:
             async with asyncio.timeout(self._settings.MAIL_TIMEOUT):
                 await self._mailer.send(message)

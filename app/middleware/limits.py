@@ -13,17 +13,32 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.errors import AppError
+
+
+class RequestBodyTooLarge(AppError, status=413, code="REQUEST_BODY_TOO_LARGE"):
+    """The body exceeds `MAX_BODY_BYTES`."""
+
+
+class RequestHeadersTooLarge(AppError, status=431, code="REQUEST_HEADERS_TOO_LARGE"):
+    """The headers exceed `MAX_HEADER_BYTES`."""
+
+
+class RequestTimedOut(AppError, status=504, code="REQUEST_TIMEOUT"):
+    """Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written."""
+
 
 class BodyTooLargeError(Exception):
     pass
 
 
-async def send_json(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
+async def send_error(send: Send, error: type[AppError]) -> None:
+    """Answer with `error`'s body, closing the connection (from middleware)."""
+    body = json.dumps({"detail": error.code}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": status,
+            "status": error.status_code,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
@@ -54,11 +69,11 @@ class RequestLimitsMiddleware:
             return
         header_bytes = sum(len(k) + len(v) for k, v in scope["headers"])
         if header_bytes > self.max_header_bytes:
-            await send_json(send, 431, "REQUEST_HEADERS_TOO_LARGE")
+            await send_error(send, RequestHeadersTooLarge)
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_body_bytes:
-            await send_json(send, 413, "REQUEST_BODY_TOO_LARGE")
+            await send_error(send, RequestBodyTooLarge)
             return
 
         received = 0
@@ -84,10 +99,10 @@ class RequestLimitsMiddleware:
                 await self.app(scope, limited_receive, tracking_send)
         except BodyTooLargeError:
             if not started:
-                await send_json(send, 413, "REQUEST_BODY_TOO_LARGE")
+                await send_error(send, RequestBodyTooLarge)
         except TimeoutError:
             if not started:
-                await send_json(send, 504, "REQUEST_TIMEOUT")
+                await send_error(send, RequestTimedOut)
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -13,8 +13,9 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.errors import InternalError
 from app.core.logging import request_id_var
-from app.middleware.limits import send_json
+from app.middleware.limits import send_error
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("app.access")
@@ -76,7 +77,7 @@ class RequestContextMiddleware:
             # Log it here, with the request id, and answer without internals.
             logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
             if not response_started:
-                await send_json(send_with_id, 500, "Internal Server Error")
+                await send_error(send_with_id, InternalError)
         finally:
             user_id = scope["state"].get("user_id")
             access_logger.info(

@@ -1,8 +1,8 @@
 """Shared schema building blocks."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 
 def reject_unstorable_text(value: str) -> str:
@@ -26,10 +26,21 @@ FullName = Annotated[
 ]
 
 
-class ErrorRead(BaseModel):
-    """The body of an error response: a stable upper-case code, or code and data."""
+class ErrorDetail(BaseModel):
+    """An error code with a reason for people and, for some codes, data."""
 
-    detail: str | dict[str, Any]
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    reason: str | None = None
+
+
+class ErrorRead(BaseModel):
+    """Every error body but a 422's field list: a stable upper-case code, or a
+    code with its reason (password rules) and data (the entries of a bulk
+    request)."""
+
+    detail: str | ErrorDetail
 
 
 class FieldError(BaseModel):
@@ -45,12 +56,3 @@ class ValidationErrorRead(BaseModel):
     value that passed validation."""
 
     detail: list[FieldError] | str
-
-
-class Page[ItemT](BaseModel):
-    """The envelope of every list endpoint."""
-
-    items: list[ItemT]
-    total: int
-    limit: int
-    offset: int

@@ -1,8 +1,7 @@
 """Items: who may see which, the list query, and the writes (flush, never commit)."""
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
@@ -10,15 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core.errors import Forbidden, NotFound
-from app.models import Item, User
-from app.schemas.item import ItemCreate, ItemUpdate
-from app.services.listing import (
+from app.db.listing import (
+    CreatedRange,
     PageParams,
     SortSpec,
     contains_text,
-    created_between,
     fetch_page,
 )
+from app.models import Item, User
+from app.schemas.item import ItemCreate, ItemUpdate
 
 SORTABLE_FIELDS: dict[str, InstrumentedAttribute[Any]] = {
     "created_at": Item.created_at,
@@ -29,22 +28,19 @@ DEFAULT_SORT = "-created_at"
 SEARCHED_FIELDS = (Item.title, Item.description)
 
 
-class ItemNotFound(NotFound):
-    """Also raised for another user's item, so ids of others' items leak nothing."""
-
-    code = "ITEM_NOT_FOUND"
+class ItemNotFound(NotFound, code="ITEM_NOT_FOUND"):
+    """No such item, or another user's (so ids of others' items leak nothing)."""
 
 
-class OwnerFilterForbidden(Forbidden):
-    code = "OWNER_FILTER_FORBIDDEN"
+class OwnerFilterForbidden(Forbidden, code="OWNER_FILTER_FORBIDDEN"):
+    """An ordinary user asked for another user's items."""
 
 
 @dataclass(frozen=True, slots=True)
 class ItemFilters:
     owner_id: uuid.UUID | None = None
     search: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    created: CreatedRange = field(default_factory=CreatedRange)
 
 
 def listed_owner(user: User, requested_owner_id: uuid.UUID | None) -> uuid.UUID | None:
@@ -62,9 +58,7 @@ def listed_owner(user: User, requested_owner_id: uuid.UUID | None) -> uuid.UUID 
 
 def list_statement(filters: ItemFilters) -> Select[Any]:
     """The filtered items as plain rows of columns (see `fetch_page`)."""
-    conditions: list[ColumnElement[bool]] = created_between(
-        Item.created_at, filters.created_after, filters.created_before
-    )
+    conditions: list[ColumnElement[bool]] = filters.created.conditions(Item.created_at)
     if filters.owner_id is not None:
         conditions.append(Item.owner_id == filters.owner_id)
     if filters.search is not None:
@@ -109,8 +103,8 @@ async def create_item(session: AsyncSession, data: ItemCreate, owner: User) -> I
 
 
 async def update_item(session: AsyncSession, item: Item, changes: ItemUpdate) -> Item:
-    for field, value in changes.model_dump(exclude_unset=True).items():
-        setattr(item, field, value)
+    for name, value in changes.model_dump(exclude_unset=True).items():
+        setattr(item, name, value)
     await session.flush()  # updated_at comes back with the UPDATE (eager_defaults)
     return item
 

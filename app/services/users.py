@@ -10,8 +10,7 @@ is all-or-nothing, and self-service changes need the current password.
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from fastapi import Request
@@ -20,26 +19,27 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.auth.errors import UpdateUserEmailAlreadyExists, UpdateUserInvalidPassword
 from app.auth.manager import UserManager
-from app.core.errors import (
+from app.db.listing import (
+    CreatedRange,
+    PageParams,
+    SortSpec,
+    contains_text,
+    fetch_page,
+)
+from app.models import User
+from app.schemas.user import UserCreate, UserSelfUpdate, UserUpdate
+from app.services.user_errors import (
     BulkEmailsConflict,
     BulkPasswordsRejected,
     CannotDeactivateSelf,
     CannotDeleteSelf,
-    EmailAlreadyInUse,
+    CreateUserInvalidPassword,
     InvalidCurrentPassword,
     LastSuperuser,
-    PasswordRejected,
     UserAlreadyExists,
-)
-from app.models import User
-from app.schemas.user import UserCreate, UserSelfUpdate, UserUpdate
-from app.services.listing import (
-    PageParams,
-    SortSpec,
-    contains_text,
-    created_between,
-    fetch_page,
+    bulk_entry,
 )
 
 # fastapi-users declares its base columns as plain values for type checkers
@@ -50,9 +50,6 @@ USER_IS_ACTIVE = cast(InstrumentedAttribute[bool], User.is_active)
 USER_IS_SUPERUSER = cast(InstrumentedAttribute[bool], User.is_superuser)
 USER_IS_VERIFIED = cast(InstrumentedAttribute[bool], User.is_verified)
 
-CREATE_USER_INVALID_PASSWORD = "CREATE_USER_INVALID_PASSWORD"
-# fastapi-users' code, kept for the PATCH routes that replace its own.
-UPDATE_USER_INVALID_PASSWORD = "UPDATE_USER_INVALID_PASSWORD"
 MAX_BULK_USERS = 100
 
 # Case-insensitive, and the same on both databases: lower(email) is what the
@@ -74,8 +71,7 @@ class UserFilters:
     is_superuser: bool | None = None
     is_verified: bool | None = None
     search: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    created: CreatedRange = field(default_factory=CreatedRange)
 
     def conditions(self) -> list[ColumnElement[bool]]:
         flags = {
@@ -88,9 +84,7 @@ class UserFilters:
         ]
         if self.search is not None:
             conditions.append(contains_text([USER_EMAIL, User.full_name], self.search))
-        conditions += created_between(
-            User.created_at, self.created_after, self.created_before
-        )
+        conditions += self.created.conditions(User.created_at)
         return conditions
 
 
@@ -126,7 +120,7 @@ async def create_user(
     try:
         return await manager.create(user_create, safe=False, request=request)
     except exceptions.InvalidPasswordException as exc:
-        raise PasswordRejected(CREATE_USER_INVALID_PASSWORD, str(exc.reason)) from exc
+        raise CreateUserInvalidPassword(str(exc.reason)) from exc
     except exceptions.UserAlreadyExists as exc:
         raise UserAlreadyExists() from exc
 
@@ -153,7 +147,9 @@ async def create_users(
         try:
             created.append(await manager.create(entry, safe=False, request=request))
         except exceptions.UserAlreadyExists as exc:  # registered since the check
-            raise BulkEmailsConflict([_entry(index, entry, "ALREADY_EXISTS")]) from exc
+            raise BulkEmailsConflict(
+                [bulk_entry(index, entry.email, "ALREADY_EXISTS")]
+            ) from exc
     return created
 
 
@@ -165,7 +161,7 @@ async def _rejected_passwords(
         try:
             await manager.validate_password(entry.password, entry)
         except exceptions.InvalidPasswordException as exc:
-            rejected.append(_entry(index, entry, str(exc.reason)))
+            rejected.append(bulk_entry(index, entry.email, str(exc.reason)))
     return rejected
 
 
@@ -184,14 +180,10 @@ async def _conflicting_emails(
     conflicts = []
     for index, (entry, email) in enumerate(zip(entries, lowered, strict=True)):
         if email in taken:
-            conflicts.append(_entry(index, entry, "ALREADY_EXISTS"))
+            conflicts.append(bulk_entry(index, entry.email, "ALREADY_EXISTS"))
         elif occurrences[email] > 1:
-            conflicts.append(_entry(index, entry, "DUPLICATE_IN_REQUEST"))
+            conflicts.append(bulk_entry(index, entry.email, "DUPLICATE_IN_REQUEST"))
     return conflicts
-
-
-def _entry(index: int, entry: UserCreate, reason: str) -> dict[str, Any]:
-    return {"index": index, "email": entry.email, "reason": reason}
 
 
 # --- administration ------------------------------------------------------------
@@ -308,6 +300,6 @@ async def _apply_update(
     try:
         return await manager.update(update, user, safe=safe, request=request)
     except exceptions.InvalidPasswordException as exc:
-        raise PasswordRejected(UPDATE_USER_INVALID_PASSWORD, str(exc.reason)) from exc
+        raise UpdateUserInvalidPassword(str(exc.reason)) from exc
     except exceptions.UserAlreadyExists as exc:
-        raise EmailAlreadyInUse() from exc
+        raise UpdateUserEmailAlreadyExists() from exc

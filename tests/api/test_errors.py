@@ -230,9 +230,9 @@ async def test_json_of_the_wrong_type_is_422(client: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "status", "detail"),
     [
-        ("GET", "/api/v1/nowhere", 404, "Not Found"),
-        ("DELETE", "/api/v1/auth/login", 405, "Method Not Allowed"),
-        ("GET", ME, 401, "Unauthorized"),
+        ("GET", "/api/v1/nowhere", 404, "NOT_FOUND"),
+        ("DELETE", "/api/v1/auth/login", 405, "METHOD_NOT_ALLOWED"),
+        ("GET", ME, 401, "UNAUTHORIZED"),
     ],
 )
 async def test_framework_errors_have_the_detail_shape(
@@ -263,7 +263,7 @@ async def test_unhandled_exception_is_a_bare_500(app_factory: AppFactory) -> Non
         response = await http.get("/api/v1/boom")
 
     assert response.status_code == 500
-    assert response.json() == {"detail": "Internal Server Error"}
+    assert response.json() == {"detail": "INTERNAL_SERVER_ERROR"}
     assert "Traceback" not in response.text
     assert "secret" not in response.text
 
@@ -356,5 +356,5 @@ async def test_driver_and_os_errors_are_503_only_when_the_database_is_unavailabl
         response = await http.get("/api/v1/failing")
 
     assert response.status_code == status
-    expected = "SERVICE_UNAVAILABLE" if status == 503 else "Internal Server Error"
+    expected = "SERVICE_UNAVAILABLE" if status == 503 else "INTERNAL_SERVER_ERROR"
     assert response.json() == {"detail": expected}

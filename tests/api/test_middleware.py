@@ -209,10 +209,10 @@ async def test_docs_pages_load_with_the_docs_policy(
 
     assert page.status_code == 200
     assert "text/html" in page.headers["content-type"]
-    assert page.headers["content-security-policy"] == DOCS_CSP.decode()
-    # Every script the page loads is allowed by the policy.
-    for source in re.findall(r'<script src="([^"]+)"', page.text):
-        assert source.startswith("https://cdn.jsdelivr.net/"), source
+    # The docs policy, with the hashes of the page's inline scripts added (see
+    # tests/api/routes/test_docs.py).
+    policy = page.headers["content-security-policy"]
+    assert policy.startswith(DOCS_CSP.decode().split(";")[0] + "; script-src 'self'")
     assert schema.status_code == 200
     assert schema.headers["content-security-policy"] == API_CSP.decode()
 

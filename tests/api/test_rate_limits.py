@@ -138,7 +138,6 @@ def test_default_limits_are_parsed_as_documented() -> None:
     }
 
     assert limits.enabled is True
-    assert limits.trusted_proxies == ()
     assert figures == {
         "login_failures_per_ip": (10, 60),
         "login_failures_per_account": (5, 300),

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -29,15 +28,15 @@ from app.db.session import wait_for_background_tasks
 from app.main import create_app, dispose_engines
 from app.models import User
 from commands.create_superuser import create_superuser
-from tests.fixtures.app import TEST_SECRETS, http_client, make_settings
+from tests.commands.cli import CHILD_DEADLINE_SECONDS, Result, cli_env
+from tests.fixtures.app import http_client, make_settings
 from tests.fixtures.database import delete_all_rows, run_alembic
 from tests.fixtures.smtp import Mailbox
 
-COMMAND = ("uv", "run", "python", "-m", "commands.create_superuser")
+COMMAND = (sys.executable, "-m", "commands.create_superuser")
 EMAIL = "admin@example.com"
 PASSWORD = "correct-Horse-battery-7"
-# Guards against a hung child only; no test asserts on how long anything takes.
-CHILD_DEADLINE_SECONDS = 120
+CTRL_C, CTRL_D = "\x03", "\x04"
 
 
 # --- the throw-away database ----------------------------------------------
@@ -110,29 +109,7 @@ async def api(commands_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 # --- helpers ----------------------------------------------------------------
 
 
-@dataclass
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-def command_env(database_url: str, **variables: str) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("FIRST_SUPERUSER_")
-    }
-    env.update(
-        DATABASE_URL=database_url,
-        ENVIRONMENT="test",
-        MAIL_SERVER="",
-        ARGON2_MEMORY_COST_KIB="1024",
-        ARGON2_TIME_COST="1",
-        **TEST_SECRETS,
-        **variables,
-    )
-    return env
+command_env = cli_env
 
 
 async def run_command(database_url: str, *args: str, **variables: str) -> Result:
@@ -218,7 +195,11 @@ async def test_running_twice_changes_nothing_the_second_time(
     )
 
     assert second.exit_code == 0, second.stderr
-    assert f"{EMAIL} is already a superuser" in second.stdout
+    assert second.stdout == (
+        f"{EMAIL} is already a superuser; nothing changed. The password is "
+        "unchanged: --password only sets a new account's password (add "
+        "--update-password to change this one's).\n"
+    )
     users = await stored_users(commands_app.state.engine)
     assert [u.id for u in users] == [stored.id]
     assert users[0].hashed_password == stored.hashed_password
@@ -248,7 +229,7 @@ async def test_invalid_email_is_refused_and_nothing_is_written(
     )
 
     assert result.exit_code == 1
-    assert "Invalid email address 'admin@'" in result.stderr
+    assert "Error: invalid email address 'admin@'" in result.stderr
     assert result.stdout == ""
     assert await stored_users(commands_app.state.engine) == []
 
@@ -261,8 +242,9 @@ async def test_weak_password_is_refused_with_the_policys_reason(
     )
 
     assert result.exit_code == 1
-    assert "Password refused: Password should be at least 8 characters." in (
-        result.stderr
+    assert result.stderr == (
+        "Error: password refused: Password must be at least 8 characters long "
+        "(it has 5).\n"
     )
     assert await stored_users(commands_app.state.engine) == []
 
@@ -274,9 +256,11 @@ async def test_invalid_setting_is_reported_without_a_traceback(
         commands_database_url, FIRST_SUPERUSER_EMAIL="not-an-email"
     )
 
-    assert result.exit_code == 1
-    assert "invalid settings" in result.stderr
-    assert "FIRST_SUPERUSER_EMAIL" in result.stderr
+    assert result.exit_code == 2
+    assert "Error: invalid configuration (1 problem" in result.stderr
+    assert "\n  FIRST_SUPERUSER_EMAIL: value is not a valid email address" in (
+        result.stderr
+    )
     assert "Traceback" not in result.stderr
     assert await stored_users(commands_app.state.engine) == []
 
@@ -318,7 +302,9 @@ def converse_in_terminal(
                     raise AssertionError(f"no prompt {prompt!r}:\n{transcript}")
                 transcript += chunk
             answered_up_to = transcript.index(prompt, answered_up_to) + len(prompt)
-            os.write(master, f"{answer}\n".encode())
+            # Ctrl-C and Ctrl-D are keys, not lines.
+            keys = answer if answer in (CTRL_C, CTRL_D) else f"{answer}\n"
+            os.write(master, keys.encode())
         while (chunk := _read(master, deadline)) is not None:
             transcript += chunk
         exit_code = process.wait(timeout=CHILD_DEADLINE_SECONDS)
@@ -363,21 +349,65 @@ async def test_in_a_terminal_it_asks_and_hides_the_password(
     await logged_in_profile(api, EMAIL, PASSWORD)
 
 
-async def test_in_a_terminal_a_mismatched_confirmation_writes_nothing(
-    commands_database_url: str, commands_app: FastAPI
+async def test_in_a_terminal_it_asks_again_until_the_answers_are_valid(
+    commands_database_url: str, commands_app: FastAPI, api: httpx.AsyncClient
 ) -> None:
     answers = [
+        ("Email: ", "admin@"),
         ("Email: ", EMAIL),
+        ("Password: ", "short"),
+        ("Password (again): ", "short"),
+        ("Password: ", "admin-secret-99"),
+        ("Password (again): ", "admin-secret-99"),
         ("Password: ", PASSWORD),
         ("Password (again): ", PASSWORD + "x"),
+        ("Password: ", PASSWORD),
+        ("Password (again): ", PASSWORD),
     ]
 
     exit_code, transcript = await asyncio.to_thread(
         converse_in_terminal, command_env(commands_database_url), answers
     )
 
-    assert exit_code == 1, transcript
-    assert "The passwords do not match; nothing was written." in transcript
+    assert exit_code == 0, transcript
+    assert "Error: invalid email address 'admin@': " in transcript
+    assert (
+        "Error: Password must be at least 8 characters long (it has 5). Try again."
+        in transcript
+    )
+    assert (
+        "Error: Password must not contain 'admin' (the part of your email before "
+        "the @). Try again." in transcript
+    )
+    assert "Error: the two passwords differ. Try again." in transcript
+    assert f"Created the superuser {EMAIL}" in transcript
+    assert "Traceback" not in transcript
+    await logged_in_profile(api, EMAIL, PASSWORD)
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        [("Email: ", EMAIL), ("Password: ", CTRL_C)],
+        [("Email: ", EMAIL), ("Password: ", PASSWORD), ("Password (again): ", CTRL_D)],
+        [("Email: ", CTRL_C)],
+        [("Email: ", CTRL_D)],
+    ],
+    ids=["ctrl-c-password", "ctrl-d-confirmation", "ctrl-c-email", "ctrl-d-email"],
+)
+async def test_in_a_terminal_ctrl_c_or_ctrl_d_stops_with_nothing_written(
+    commands_database_url: str,
+    commands_app: FastAPI,
+    answers: list[tuple[str, str]],
+) -> None:
+    exit_code, transcript = await asyncio.to_thread(
+        converse_in_terminal, command_env(commands_database_url), answers
+    )
+
+    assert exit_code == 130, transcript
+    last_lines = transcript.strip().splitlines()
+    assert last_lines[-1] == "Error: cancelled; nothing was written."
+    assert "Traceback" not in transcript
     assert await stored_users(commands_app.state.engine) == []
 
 
@@ -463,29 +493,31 @@ async def test_if_configured_without_an_email_does_nothing_silently(
     assert await stored_users(commands_app.state.engine) == []
 
 
-async def test_no_email_and_no_terminal_is_a_usage_error(
+async def test_no_email_and_no_terminal_is_refused_input(
     commands_settings: Settings,
     commands_app: FastAPI,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     exit_code = await create_superuser(commands_settings, password=PASSWORD)
 
-    assert exit_code == 2
-    assert "No email: pass --email, set FIRST_SUPERUSER_EMAIL" in (
+    assert exit_code == 1
+    assert "Error: no email: pass --email, set FIRST_SUPERUSER_EMAIL" in (
         capsys.readouterr().err
     )
     assert await stored_users(commands_app.state.engine) == []
 
 
-async def test_new_account_without_a_password_is_a_usage_error(
+async def test_new_account_without_a_password_is_refused_input(
     commands_settings: Settings,
     commands_app: FastAPI,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     exit_code = await create_superuser(commands_settings, email=EMAIL)
 
-    assert exit_code == 2
-    assert f"No password for the new account {EMAIL}" in capsys.readouterr().err
+    assert exit_code == 1
+    assert f"Error: no password for {EMAIL}: pass --password" in (
+        capsys.readouterr().err
+    )
     assert await stored_users(commands_app.state.engine) == []
 
 
@@ -499,7 +531,7 @@ async def test_password_the_database_cannot_store_is_refused(
     )
 
     assert exit_code == 1
-    assert "Password refused: Value error, must not contain NUL characters" in (
+    assert "Error: password refused: must not contain NUL characters" in (
         capsys.readouterr().err
     )
     assert await stored_users(commands_app.state.engine) == []
@@ -519,7 +551,55 @@ async def test_unmigrated_database_is_reported_with_the_fix(
     exit_code = await create_superuser(unmigrated, email=EMAIL, password=PASSWORD)
 
     error = capsys.readouterr().err
-    assert exit_code == 1
-    assert "Database error on sqlite+aiosqlite:///" in error
-    assert "no such table: users" in error
-    assert "uv run alembic upgrade head" in error
+    assert exit_code == 2
+    assert error.startswith(f"Error: cannot use the SQLite file {tmp_path}")
+    assert "it is not migrated (no such table: users)" in error
+    assert "uv run python -m commands.migrate" in error
+    assert len(error.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("new_password", "exit_code", "message", "working_password"),
+    [
+        (
+            "new-Horse-battery-8",
+            0,
+            f"{EMAIL} is already a superuser; set its new password and ended "
+            "every session of the account.",
+            "new-Horse-battery-8",
+        ),
+        (
+            "x",
+            1,
+            "Error: password refused: Password must be at least 8 characters "
+            "long (it has 1).",
+            PASSWORD,
+        ),
+    ],
+    ids=["accepted", "weak-one-refused"],
+)
+async def test_update_password_sets_the_password_of_an_existing_account(
+    commands_settings: Settings,
+    commands_database_url: str,
+    api: httpx.AsyncClient,
+    new_password: str,
+    exit_code: int,
+    message: str,
+    working_password: str,
+) -> None:
+    assert (
+        await create_superuser(commands_settings, email=EMAIL, password=PASSWORD) == 0
+    )
+
+    result = await run_command(
+        commands_database_url,
+        "--email",
+        EMAIL,
+        "--password",
+        new_password,
+        "--update-password",
+    )
+
+    assert result.exit_code == exit_code, result.output
+    assert (result.stdout + result.stderr).strip() == message
+    await logged_in_profile(api, EMAIL, working_password)

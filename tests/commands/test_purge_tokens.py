@@ -155,9 +155,10 @@ def test_main_reports_an_unreachable_database(
     finally:
         get_settings.cache_clear()
 
-    assert exit_code == 1
+    assert exit_code == 2
     error = capsys.readouterr().err
-    assert error.startswith("Error: could not purge refresh tokens in ")
+    assert error.startswith("Error: cannot use PostgreSQL at 127.0.0.1:")
+    assert "connection refused" in error
     assert "hunter2" not in error
 
 

@@ -1,208 +1,184 @@
-"""Registration, login, refresh and logout, verification, password reset.
+"""Login, registration, refresh and logout, verification, password reset.
 
-Login, registration, verification and reset are fastapi-users' routers; refresh and
-logout are gatehouse's (sessions for SPAs, see app/auth/refresh.py).
+Registration, verification and reset are fastapi-users' routers (their OpenAPI
+errors replaced by the catalogue's); login, refresh and logout are gatehouse's:
+they start, rotate and end sessions through `app.sessions.service`.
 """
 
 from typing import Annotated
 
-from fastapi import (
-    APIRouter,
-    Cookie,
-    Depends,
-    HTTPException,
-    Request,
-    Response,
-    status,
-)
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.routing import APIRoute
+from fastapi.security import OAuth2PasswordRequestForm
 from fastapi_users.authentication.transport.bearer import BearerResponse
 
 from app.api.audit import LoginFailureAudit
-from app.api.deps import SessionDep, SettingsDep
-from app.api.rate_limits import (
-    RATE_LIMIT_RESPONSES,
-    EmailRequestLimit,
-    LoginLimit,
-    RegistrationLimit,
-)
-from app.auth.backend import (
+from app.api.deps import (
+    ClientInfoDep,
     OptionalAccessSession,
+    PresentedCookieDep,
+    SessionDep,
+    SettingsDep,
     TokenStrategy,
-    auth_backend,
+    UserManagerDep,
     fastapi_users,
-)
-from app.auth.csrf import (
-    CSRF_RESPONSES,
-    CsrfHeader,
-    CsrfHeaderMissing,
-    has_csrf_header,
     require_csrf_header,
 )
-from app.auth.refresh import (
-    REFRESH_COOKIE_NAME,
-    ClientInfo,
-    RefreshRefused,
-    RefreshTokenMissing,
-    clear_refresh_cookie,
-    hash_token,
-    refresh_session,
-    revoke_family,
-    revoke_family_of_token,
-    set_refresh_cookie,
+from app.api.rate_limits import EmailRequestLimit, LoginLimit, RegistrationLimit
+from app.api.responses import Responses, raises
+from app.auth.errors import (
+    LoginBadCredentials,
+    RegisterInvalidPassword,
+    RegisterUserAlreadyExists,
+    ResetPasswordBadToken,
+    ResetPasswordInvalidPassword,
+    VerifyUserAlreadyVerified,
+    VerifyUserBadToken,
 )
-from app.schemas.common import ErrorRead
+from app.core.errors import TooManyRequests, Unauthorized
 from app.schemas.user import UserCreate, UserRead
-from app.services.audit import record_logout
-
-
-def _login_only(auth_router: APIRouter) -> APIRouter:
-    """fastapi-users' login route, without its logout: that one needs a valid
-    access token, ours (below) also works with the refresh cookie alone."""
-    auth_router.routes = [
-        route
-        for route in auth_router.routes
-        if not (isinstance(route, APIRoute) and route.path == "/logout")
-    ]
-    return auth_router
-
-
-def _split(source: APIRouter, path: str) -> tuple[APIRouter, APIRouter]:
-    """`source`'s route at `path`, and its other routes, as two routers (so a
-    rate limit applies to the email-sending route only)."""
-    chosen, rest = APIRouter(), APIRouter()
-    for route in source.routes:
-        is_chosen = isinstance(route, APIRoute) and route.path == path
-        (chosen if is_chosen else rest).routes.append(route)
-    return chosen, rest
-
-
-request_verify_token, verify = _split(
-    fastapi_users.get_verify_router(UserRead), "/request-verify-token"
+from app.sessions import service as sessions
+from app.sessions.errors import (
+    CsrfHeaderMissing,
+    RefreshTokenInvalid,
+    RefreshTokenMissing,
 )
-forgot_password, reset_password = _split(
-    fastapi_users.get_reset_password_router(), "/forgot-password"
-)
+from app.sessions.transport import clear_refresh_cookie, signed_in_response
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-router.include_router(
-    _login_only(fastapi_users.get_auth_router(auth_backend)),
-    dependencies=[LoginLimit, LoginFailureAudit],
-    responses=RATE_LIMIT_RESPONSES,
-)
-router.include_router(
-    fastapi_users.get_register_router(UserRead, UserCreate),
-    dependencies=[RegistrationLimit],
-    responses=RATE_LIMIT_RESPONSES,
-)
-for email_sending in (request_verify_token, forgot_password):
-    router.include_router(
-        email_sending, dependencies=[EmailRequestLimit], responses=RATE_LIMIT_RESPONSES
+
+
+def _documented(source: APIRouter, path: str, responses: Responses) -> APIRouter:
+    """fastapi-users' route at `path`, its errors documented by the catalogue.
+
+    One router per route, so a rate limit can apply to that route alone.
+    """
+    route = next(r for r in source.routes if isinstance(r, APIRoute) and r.path == path)
+    documented = APIRouter()
+    documented.add_api_route(
+        path,
+        route.endpoint,
+        methods=sorted(route.methods or ()),
+        name=route.name,
+        response_model=route.response_model,
+        status_code=route.status_code,
+        responses=responses,
     )
-router.include_router(verify)
-router.include_router(reset_password)
+    return documented
 
 
-# --- sessions for SPAs: refresh cookie rotation and logout --------------------
+register = fastapi_users.get_register_router(UserRead, UserCreate)
+verify = fastapi_users.get_verify_router(UserRead)
+reset = fastapi_users.get_reset_password_router()
 
-RefreshCookie = Annotated[
-    str | None,
-    Cookie(
-        alias=REFRESH_COOKIE_NAME,
-        description="Set by login and refresh; HttpOnly, the SPA never reads it.",
+router.include_router(
+    _documented(
+        register,
+        "/register",
+        raises(RegisterUserAlreadyExists, RegisterInvalidPassword, TooManyRequests),
     ),
-]
+    dependencies=[RegistrationLimit],
+)
+router.include_router(
+    _documented(verify, "/request-verify-token", raises(TooManyRequests)),
+    dependencies=[EmailRequestLimit],
+)
+router.include_router(
+    _documented(reset, "/forgot-password", raises(TooManyRequests)),
+    dependencies=[EmailRequestLimit],
+)
+router.include_router(
+    _documented(
+        verify, "/verify", raises(VerifyUserBadToken, VerifyUserAlreadyVerified)
+    )
+)
+router.include_router(
+    _documented(
+        reset,
+        "/reset-password",
+        raises(ResetPasswordBadToken, ResetPasswordInvalidPassword),
+    )
+)
+
+
+@router.post(
+    "/login",
+    response_model=BearerResponse,
+    dependencies=[LoginLimit, LoginFailureAudit],
+    responses=raises(LoginBadCredentials, TooManyRequests),
+)
+async def login(
+    credentials: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    manager: UserManagerDep,
+    client: ClientInfoDep,
+    settings: SettingsDep,
+    strategy: TokenStrategy,
+) -> Response:
+    """Sign in with email (`username`) and password: an access token in the body,
+    the refresh token in an HttpOnly cookie."""
+    user = await manager.authenticate(credentials)
+    if user is None or not user.is_active:
+        raise LoginBadCredentials()
+    signed_in = await sessions.start_session(
+        session,
+        user,
+        client=client,
+        settings=settings,
+        tokens=strategy,
+        method="password",
+    )
+    return signed_in_response(signed_in, settings)
 
 
 @router.post(
     "/refresh",
     response_model=BearerResponse,
     dependencies=[Depends(require_csrf_header)],
-    responses={
-        status.HTTP_401_UNAUTHORIZED: {
-            "model": ErrorRead,
-            "description": "REFRESH_TOKEN_MISSING, or REFRESH_TOKEN_INVALID "
-            "(unknown, expired, revoked or reused; the cookie is cleared).",
-        },
-        **CSRF_RESPONSES,
-    },
+    responses=raises(RefreshTokenMissing, RefreshTokenInvalid, CsrfHeaderMissing),
 )
 async def refresh_access_token(
-    request: Request,
     session: SessionDep,
+    cookie: PresentedCookieDep,
+    client: ClientInfoDep,
     settings: SettingsDep,
     strategy: TokenStrategy,
-    token: RefreshCookie = None,
 ) -> Response:
     """Rotate the refresh cookie and return a new access token.
 
     Within REFRESH_REUSE_GRACE_SECONDS of a rotation, the token just rotated away
     gets an access token and no new cookie (two tabs refreshing at once).
     """
-    if not token:
-        raise RefreshTokenMissing()
-    try:
-        refreshed = await refresh_session(
-            session, token, ClientInfo.of(request), settings
-        )
-    except RefreshRefused as refusal:
-        # Answered rather than raised: the request's transaction must commit,
-        # since a reused token has just had its whole family revoked.
-        response: Response = JSONResponse(
-            {"detail": refusal.detail}, status_code=refusal.status_code
-        )
-        clear_refresh_cookie(response, settings)
-        return response
-    access_token = strategy.write_session_token(refreshed.user, refreshed.family_id)
-    response = JSONResponse(
-        BearerResponse(access_token=access_token, token_type="bearer").model_dump()
+    signed_in = await sessions.refresh_session(
+        session, cookie, client=client, settings=settings, tokens=strategy
     )
-    if refreshed.token is not None:
-        set_refresh_cookie(response, refreshed.token, settings)
-    return response
+    return signed_in_response(signed_in, settings)
 
 
 @router.post(
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={
-        status.HTTP_401_UNAUTHORIZED: {
-            "model": ErrorRead,
-            "description": "Neither a valid access token nor the refresh cookie.",
-        },
-        **CSRF_RESPONSES,
-    },
+    responses=raises(Unauthorized, CsrfHeaderMissing),
 )
 async def logout(
-    request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     access: OptionalAccessSession,
-    token: RefreshCookie = None,
-    x_requested_with: CsrfHeader = None,
+    cookie: PresentedCookieDep,
+    client: ClientInfoDep,
+    settings: SettingsDep,
+    everywhere: Annotated[
+        bool, Query(description="End every session of the user, not only this one.")
+    ] = False,
 ) -> Response:
-    """End the current session and clear the refresh cookie.
+    """End the current session (or every one) and clear the refresh cookie.
 
     The session is named by the access token (`Authorization: Bearer`), or by
     the refresh cookie with the CSRF header, so an SPA that lost its access
     token can still log out. An invalid cookie is cleared all the same.
     """
-    use_cookie = bool(token) and has_csrf_header(x_requested_with)
-    if access is None and not use_cookie:
-        if token:
-            raise CsrfHeaderMissing()
-        raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED)
-    if access is not None:
-        await revoke_family(session, access.session_id)
-    if token and use_cookie:
-        await revoke_family_of_token(session, token)
-    await record_logout(
-        session,
-        request,
-        user=None if access is None else access.user,
-        refresh_token_hash=hash_token(token) if token and use_cookie else None,
+    await sessions.end_current_session(
+        session, access=access, cookie=cookie, client=client, everywhere=everywhere
     )
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_refresh_cookie(response, settings)

@@ -1,4 +1,8 @@
-"""Liveness (`/health/live`) and readiness with dependency checks (`/health`)."""
+"""Liveness (`/health/live`) and readiness with dependency checks (`/health`).
+
+Both answer HEAD too, with the same status and no body: load balancers probe
+with it. The HEAD routes stay out of the OpenAPI schema (they mirror the GETs).
+"""
 
 import asyncio
 import time
@@ -48,10 +52,21 @@ def _elapsed_ms(started: float) -> float:
     responses={503: {"model": HealthRead, "description": "A dependency is down."}},
 )
 async def read_health(request: Request, response: Response) -> HealthRead:
+    health = await _health(request)
+    if health.status != "ok":
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    return health
+
+
+@router.head("/health", include_in_schema=False)
+async def head_health(request: Request) -> Response:
+    healthy = (await _health(request)).status == "ok"
+    return Response(status_code=200 if healthy else 503)
+
+
+async def _health(request: Request) -> HealthRead:
     checks = {"database": await check_database(request)}
     healthy = all(check.status == "ok" for check in checks.values())
-    if not healthy:
-        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return HealthRead(status="ok" if healthy else "error", checks=checks)
 
 
@@ -63,3 +78,8 @@ async def read_liveness() -> dict[str, str]:
     readiness probe at `/health`. `commands.bench` measures every endpoint against it.
     """
     return {"status": "ok"}
+
+
+@router.head("/health/live", include_in_schema=False)
+async def head_liveness() -> Response:
+    return Response(status_code=200)

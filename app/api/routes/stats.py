@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from app.api.deps import CurrentSuperuser, SessionDep
-from app.api.responses import SUPERUSER_ONLY
+from app.api.deps import SUPERUSER, CurrentSuperuser, SessionDep
+from app.api.responses import raises
 from app.schemas.stats import StatsRead
 from app.services.stats import StatsCache, compute_stats
 
@@ -24,7 +24,7 @@ async def get_stats_cache(request: Request) -> StatsCache:
 StatsCacheDep = Annotated[StatsCache, Depends(get_stats_cache)]
 
 
-@router.get("/stats", response_model=StatsRead, responses=SUPERUSER_ONLY)
+@router.get("/stats", response_model=StatsRead, responses=raises(*SUPERUSER))
 async def read_stats(
     session: SessionDep, _: CurrentSuperuser, cache: StatsCacheDep
 ) -> StatsRead:

@@ -6,20 +6,26 @@ keep its paths, statuses and error codes. `/users/me...` and `/users/bulk` are
 declared before `/users/{user_id}` so they are matched first.
 """
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Query, Request, status
 
-from app.api.deps import CurrentSuperuser, CurrentUser, SessionDep, UserManagerDep
-from app.api.listing import (
-    CreatedRangeDep,
-    PageParamsDep,
-    SearchDep,
-    sort_dependency,
+from app.api.deps import (
+    AUTHENTICATED,
+    SUPERUSER,
+    CurrentSuperuser,
+    CurrentUser,
+    SessionDep,
+    UserManagerDep,
 )
-from app.api.rate_limits import RATE_LIMIT_RESPONSES, enforce_password_change_limit
+from app.api.listing import CreatedRangeDep, PageParamsDep, SearchDep, sort_dependency
+from app.api.rate_limits import enforce_password_change_limit
+from app.api.responses import raises
+from app.auth.errors import UpdateUserEmailAlreadyExists, UpdateUserInvalidPassword
+from app.core.errors import TooManyRequests
+from app.db.listing import SortSpec
 from app.models import User
-from app.schemas.common import ErrorRead, Page
+from app.schemas.listing import Page
 from app.schemas.user import (
     AccountDeletion,
     PasswordChange,
@@ -29,39 +35,43 @@ from app.schemas.user import (
     UserUpdate,
 )
 from app.services import users as users_service
-from app.services.listing import SortSpec
+from app.services.user_errors import (
+    BulkEmailsConflict,
+    BulkPasswordsRejected,
+    CannotDeactivateSelf,
+    CannotDeleteSelf,
+    CreateUserInvalidPassword,
+    InvalidCurrentPassword,
+    LastSuperuser,
+    UserAlreadyExists,
+    UserNotFound,
+)
 from app.services.users import DEFAULT_SORT, MAX_BULK_USERS, SORT_FIELDS, UserFilters
 
 router = APIRouter(prefix="/users", tags=["users"])
 
-Responses = dict[int | str, dict[str, Any]]
-
-
-def _error(status_code: int, description: str) -> Responses:
-    return {status_code: {"model": ErrorRead, "description": description}}
-
-
-UNAUTHORIZED = _error(
-    status.HTTP_401_UNAUTHORIZED, "Missing or invalid token, or inactive user."
-)
-SUPERUSERS_ONLY = {
-    **UNAUTHORIZED,
-    **_error(status.HTTP_403_FORBIDDEN, "Not a superuser."),
-}
-USER_NOT_FOUND = _error(
-    status.HTTP_404_NOT_FOUND, "No such user (or not a valid user id)."
-)
-INVALID_CURRENT_PASSWORD = "`INVALID_CURRENT_PASSWORD`: wrong or missing password."
-UPDATE_REFUSED = (
-    "`UPDATE_USER_EMAIL_ALREADY_EXISTS`: the email is taken (in any case); or "
-    '`{"code": "UPDATE_USER_INVALID_PASSWORD", "reason": ...}`: the new password '
-    "fails the policy."
-)
-LAST_SUPERUSER = "`LAST_SUPERUSER`: it would leave no active superuser."
-
 UserSortDep = Annotated[
     SortSpec, Depends(sort_dependency(list(SORT_FIELDS), DEFAULT_SORT))
 ]
+
+
+async def user_filters(
+    search: SearchDep,
+    created: CreatedRangeDep,
+    is_active: Annotated[bool | None, Query()] = None,
+    is_superuser: Annotated[bool | None, Query()] = None,
+    is_verified: Annotated[bool | None, Query()] = None,
+) -> UserFilters:
+    return UserFilters(
+        is_active=is_active,
+        is_superuser=is_superuser,
+        is_verified=is_verified,
+        search=search,
+        created=created,
+    )
+
+
+UserFiltersDep = Annotated[UserFilters, Depends(user_filters)]
 
 
 async def get_user_or_404(
@@ -73,7 +83,7 @@ async def get_user_or_404(
     """
     user = await users_service.find_user(manager, user_id)
     if user is None:
-        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND)
+        raise UserNotFound()
     return user
 
 
@@ -83,53 +93,24 @@ TargetUser = Annotated[User, Depends(get_user_or_404)]
 # --- the collection (superusers) --------------------------------------------
 
 
-@router.get("", response_model=Page[UserRead], responses=SUPERUSERS_ONLY)
+@router.get("", response_model=Page[UserRead], responses=raises(*SUPERUSER))
 async def list_users(
     session: SessionDep,
     _: CurrentSuperuser,
     page: PageParamsDep,
     sort: UserSortDep,
-    search: SearchDep,
-    created: CreatedRangeDep,
-    is_active: Annotated[bool | None, Query()] = None,
-    is_superuser: Annotated[bool | None, Query()] = None,
-    is_verified: Annotated[bool | None, Query()] = None,
+    filters: UserFiltersDep,
 ) -> Page[UserRead]:
     """All users, newest first unless `sort` says else; `q` searches email and name."""
-    created_after, created_before = created
-    filters = UserFilters(
-        is_active=is_active,
-        is_superuser=is_superuser,
-        is_verified=is_verified,
-        search=search,
-        created_after=created_after,
-        created_before=created_before,
-    )
     users, total = await users_service.list_users(session, filters, page, sort)
-    return Page[UserRead](
-        items=[UserRead.model_validate(user) for user in users],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page[UserRead].of([UserRead.model_validate(u) for u in users], total, page)
 
 
 @router.post(
     "",
     response_model=UserRead,
     status_code=status.HTTP_201_CREATED,
-    responses={
-        **SUPERUSERS_ONLY,
-        **_error(
-            status.HTTP_400_BAD_REQUEST,
-            '`{"code": "CREATE_USER_INVALID_PASSWORD", "reason": ...}`: the '
-            "password fails the policy.",
-        ),
-        **_error(
-            status.HTTP_409_CONFLICT,
-            "`USER_ALREADY_EXISTS`: the email is taken (in any case).",
-        ),
-    },
+    responses=raises(*SUPERUSER, CreateUserInvalidPassword, UserAlreadyExists),
 )
 async def create_user(
     request: Request, _: CurrentSuperuser, manager: UserManagerDep, data: UserCreate
@@ -145,21 +126,7 @@ async def create_user(
     "/bulk",
     response_model=list[UserRead],
     status_code=status.HTTP_201_CREATED,
-    responses={
-        **SUPERUSERS_ONLY,
-        **_error(
-            status.HTTP_400_BAD_REQUEST,
-            '`{"code": "BULK_CREATE_INVALID_PASSWORD", "entries": [{"index", '
-            '"email", "reason"}]}`: these entries\' passwords fail the policy.',
-        ),
-        **_error(
-            status.HTTP_409_CONFLICT,
-            '`{"code": "USERS_ALREADY_EXIST", "emails": [...], "entries": '
-            '[{"index", "email", "reason"}]}`: emails already registered '
-            "(`ALREADY_EXISTS`) or repeated in the request (`DUPLICATE_IN_REQUEST`), "
-            "compared case-insensitively.",
-        ),
-    },
+    responses=raises(*SUPERUSER, BulkPasswordsRejected, BulkEmailsConflict),
 )
 async def create_users(
     request: Request,
@@ -185,7 +152,7 @@ async def create_users(
 # --- the current user's account ---------------------------------------------
 
 
-@router.get("/me", response_model=UserRead, responses=UNAUTHORIZED)
+@router.get("/me", response_model=UserRead, responses=raises(*AUTHENTICATED))
 async def read_me(user: CurrentUser) -> User:
     return user
 
@@ -193,13 +160,13 @@ async def read_me(user: CurrentUser) -> User:
 @router.patch(
     "/me",
     response_model=UserRead,
-    responses={
-        **UNAUTHORIZED,
-        **_error(
-            status.HTTP_400_BAD_REQUEST, f"{INVALID_CURRENT_PASSWORD} {UPDATE_REFUSED}"
-        ),
-        **RATE_LIMIT_RESPONSES,
-    },
+    responses=raises(
+        *AUTHENTICATED,
+        InvalidCurrentPassword,
+        UpdateUserEmailAlreadyExists,
+        UpdateUserInvalidPassword,
+        TooManyRequests,
+    ),
 )
 async def update_me(
     request: Request,
@@ -221,11 +188,7 @@ async def update_me(
 @router.delete(
     "/me",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={
-        **UNAUTHORIZED,
-        **_error(status.HTTP_400_BAD_REQUEST, INVALID_CURRENT_PASSWORD),
-        **_error(status.HTTP_409_CONFLICT, LAST_SUPERUSER),
-    },
+    responses=raises(*AUTHENTICATED, InvalidCurrentPassword, LastSuperuser),
 )
 async def delete_me(
     request: Request, user: CurrentUser, manager: UserManagerDep, data: AccountDeletion
@@ -239,16 +202,12 @@ async def delete_me(
 @router.post(
     "/me/password",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={
-        **UNAUTHORIZED,
-        **_error(
-            status.HTTP_400_BAD_REQUEST,
-            f"{INVALID_CURRENT_PASSWORD} "
-            '`{"code": "UPDATE_USER_INVALID_PASSWORD", "reason": ...}`: the new '
-            "password fails the policy.",
-        ),
-        **RATE_LIMIT_RESPONSES,
-    },
+    responses=raises(
+        *AUTHENTICATED,
+        InvalidCurrentPassword,
+        UpdateUserInvalidPassword,
+        TooManyRequests,
+    ),
 )
 async def change_my_password(
     request: Request, user: CurrentUser, manager: UserManagerDep, data: PasswordChange
@@ -263,9 +222,7 @@ async def change_my_password(
 
 
 @router.get(
-    "/{user_id}",
-    response_model=UserRead,
-    responses={**SUPERUSERS_ONLY, **USER_NOT_FOUND},
+    "/{user_id}", response_model=UserRead, responses=raises(*SUPERUSER, UserNotFound)
 )
 async def read_user(target: TargetUser) -> User:
     return target
@@ -274,16 +231,14 @@ async def read_user(target: TargetUser) -> User:
 @router.patch(
     "/{user_id}",
     response_model=UserRead,
-    responses={
-        **SUPERUSERS_ONLY,
-        **USER_NOT_FOUND,
-        **_error(status.HTTP_400_BAD_REQUEST, UPDATE_REFUSED),
-        **_error(
-            status.HTTP_409_CONFLICT,
-            "`CANNOT_DEACTIVATE_SELF`: use another superuser account. "
-            + LAST_SUPERUSER,
-        ),
-    },
+    responses=raises(
+        *SUPERUSER,
+        UserNotFound,
+        UpdateUserEmailAlreadyExists,
+        UpdateUserInvalidPassword,
+        CannotDeactivateSelf,
+        LastSuperuser,
+    ),
 )
 async def update_user(
     request: Request,
@@ -299,14 +254,7 @@ async def update_user(
 @router.delete(
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={
-        **SUPERUSERS_ONLY,
-        **USER_NOT_FOUND,
-        **_error(
-            status.HTTP_409_CONFLICT,
-            f"`CANNOT_DELETE_SELF`: use `DELETE /users/me`. {LAST_SUPERUSER}",
-        ),
-    },
+    responses=raises(*SUPERUSER, UserNotFound, CannotDeleteSelf, LastSuperuser),
 )
 async def delete_user(
     request: Request,

@@ -81,7 +81,7 @@ async def test_login_success_is_recorded_with_ip_and_user_agent(
     assert event["target_email"] == user.email
     assert event["ip"] == "127.0.0.1"
     assert event["user_agent"] == USER_AGENT
-    assert event["details"] is None
+    assert event["details"] == {"method": "password"}
     assert datetime.fromisoformat(event["created_at"]).tzinfo is not None
 
 

@@ -77,3 +77,25 @@ async def test_liveness_is_a_constant_that_needs_no_database(
     assert live.status_code == 200
     assert live.json() == {"status": "ok"}
     assert ready.status_code == 503
+
+
+@pytest.mark.parametrize("path", ["/health", "/health/live"])
+async def test_head_answers_200_without_a_body(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.head(path)
+
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+async def test_head_health_is_503_when_the_database_is_unreachable(
+    app_factory: AppFactory, tmp_path: Path
+) -> None:
+    down = app_factory(DATABASE_URL=unreachable_database_urls(tmp_path)["postgresql"])
+
+    async with http_client(down) as http:
+        response = await http.head("/health")
+
+    assert response.status_code == 503
+    assert response.content == b""

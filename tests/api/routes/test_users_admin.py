@@ -518,6 +518,7 @@ async def test_bulk_conflicts_name_every_email_and_write_nothing(
     assert response.json() == {
         "detail": {
             "code": "USERS_ALREADY_EXIST",
+            "reason": "3 entries refused (email taken or repeated)",
             "emails": ["taken@example.com", "twice@example.com"],
             "entries": [
                 {"index": 1, "email": "TAKEN@example.com", "reason": "ALREADY_EXISTS"},

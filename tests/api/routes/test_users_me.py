@@ -199,7 +199,7 @@ async def test_ordinary_user_gets_403_on_other_users(
     delete = await client.delete(url, headers=user_headers)
 
     assert [get.status_code, patch.status_code, delete.status_code] == [403] * 3
-    assert get.json() == {"detail": "Forbidden"}
+    assert get.json() == {"detail": "FORBIDDEN"}
 
 
 async def test_ordinary_user_gets_403_on_own_id(
@@ -247,7 +247,7 @@ async def test_unknown_or_malformed_user_id_is_404(
     delete = await client.delete(url, headers=superuser_headers)
 
     assert [get.status_code, patch.status_code, delete.status_code] == [404] * 3
-    assert get.json() == {"detail": "Not Found"}
+    assert get.json() == {"detail": "USER_NOT_FOUND"}
 
 
 async def test_superuser_updates_a_user(

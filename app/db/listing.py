@@ -14,12 +14,16 @@ LIKE_ESCAPE = "\\"
 
 @dataclass(frozen=True, slots=True)
 class PageParams:
+    """Which page a list request asks for."""
+
     limit: int
     offset: int
 
 
 @dataclass(frozen=True, slots=True)
 class SortSpec:
+    """The order a list request asks for: one whitelisted field, ties by id."""
+
     field: str
     descending: bool
 
@@ -49,17 +53,22 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def created_between(
-    column: InstrumentedAttribute[datetime],
-    after: datetime | None,
-    before: datetime | None,
-) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if after is not None:
-        conditions.append(column >= as_utc(after))
-    if before is not None:
-        conditions.append(column < as_utc(before))
-    return conditions
+@dataclass(frozen=True, slots=True)
+class CreatedRange:
+    """`created_after` (inclusive) and `created_before` (exclusive), either open."""
+
+    after: datetime | None = None
+    before: datetime | None = None
+
+    def conditions(
+        self, column: InstrumentedAttribute[datetime]
+    ) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if self.after is not None:
+            conditions.append(column >= as_utc(self.after))
+        if self.before is not None:
+            conditions.append(column < as_utc(self.before))
+        return conditions
 
 
 async def fetch_page[RowT](

@@ -1,0 +1,59 @@
+"""The refresh cookie: HttpOnly, scoped to the auth routes, SameSite=Lax.
+
+The browser sends it to `{API_PREFIX}/auth/...` only (refresh, logout), never to
+the rest of the API, and scripts cannot read it. `REFRESH_COOKIE_SECURE` decides
+whether it travels over plain HTTP (refused in production).
+"""
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from fastapi_users.authentication.transport.bearer import BearerResponse
+from starlette.responses import JSONResponse, Response
+
+from app.core.config import API_PREFIX, Settings
+
+if TYPE_CHECKING:
+    from app.sessions.service import SignedIn
+
+REFRESH_COOKIE_NAME = "gatehouse_refresh"
+REFRESH_COOKIE_PATH = f"{API_PREFIX}/auth"
+
+
+def set_refresh_cookie(response: Response, token: str, settings: Settings) -> None:
+    response.set_cookie(
+        REFRESH_COOKIE_NAME,
+        token,
+        max_age=int(timedelta(days=settings.REFRESH_TOKEN_EXPIRE_DAYS).total_seconds()),
+        path=REFRESH_COOKIE_PATH,
+        secure=settings.REFRESH_COOKIE_SECURE,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def clear_refresh_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        REFRESH_COOKIE_NAME,
+        path=REFRESH_COOKIE_PATH,
+        secure=settings.REFRESH_COOKIE_SECURE,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def clearing_headers(settings: Settings) -> dict[str, str]:
+    """The headers that clear the cookie, for an error response."""
+    response = Response()
+    clear_refresh_cookie(response, settings)
+    return {"set-cookie": response.headers["set-cookie"]}
+
+
+def signed_in_response(signed_in: "SignedIn", settings: Settings) -> Response:
+    """The answer to a login or a refresh: the access token in the body (the SPA
+    keeps it in memory), the refresh token in the cookie."""
+    body = BearerResponse(access_token=signed_in.access_token, token_type="bearer")
+    response = JSONResponse(body.model_dump())
+    if signed_in.refresh_token is not None:
+        set_refresh_cookie(response, signed_in.refresh_token, settings)
+    return response
