@@ -42,7 +42,10 @@ export const authForgotPassword = <ThrowOnError extends boolean = false>(options
 });
 
 /**
- * Auth:Jwt.Login
+ * Login
+ *
+ * Sign in with email (`username`) and password: an access token in the body,
+ * the refresh token in an HttpOnly cookie.
  */
 export const authLogin = <ThrowOnError extends boolean = false>(options: Options<AuthLoginData, ThrowOnError>) => (options.client ?? client).post<AuthLoginResponses, AuthLoginErrors, ThrowOnError>({
     ...urlSearchParamsBodySerializer,
@@ -57,7 +60,7 @@ export const authLogin = <ThrowOnError extends boolean = false>(options: Options
 /**
  * Logout
  *
- * End the current session and clear the refresh cookie.
+ * End the current session (or every one) and clear the refresh cookie.
  *
  * The session is named by the access token (`Authorization: Bearer`), or by
  * the refresh cookie with the CSRF header, so an SPA that lost its access

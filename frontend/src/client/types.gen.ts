@@ -171,29 +171,34 @@ export type CheckResult = {
 };
 
 /**
- * ErrorModel
+ * ErrorDetail
+ *
+ * An error code with a reason for people and, for some codes, data.
  */
-export type ErrorModel = {
+export type ErrorDetail = {
     /**
-     * Detail
+     * Code
      */
-    detail: string | {
-        [key: string]: string;
-    };
+    code: string;
+    /**
+     * Reason
+     */
+    reason?: string | null;
+    [key: string]: unknown;
 };
 
 /**
  * ErrorRead
  *
- * The body of an error response: a stable upper-case code, or code and data.
+ * Every error body but a 422's field list: a stable upper-case code, or a
+ * code with its reason (password rules) and data (the entries of a bulk
+ * request).
  */
 export type ErrorRead = {
     /**
      * Detail
      */
-    detail: string | {
-        [key: string]: unknown;
-    };
+    detail: string | ErrorDetail;
 };
 
 /**
@@ -709,16 +714,6 @@ export type AuditListAuditEventsData = {
     path?: never;
     query?: {
         /**
-         * User Id
-         *
-         * Only events this user did or that were done to them.
-         */
-        user_id?: string | null;
-        /**
-         * Kind
-         */
-        kind?: AuditEventKind | null;
-        /**
          * Limit
          */
         limit?: number;
@@ -732,6 +727,16 @@ export type AuditListAuditEventsData = {
          * Sort field; prefix with `-` for descending.
          */
         sort?: 'created_at' | '-created_at';
+        /**
+         * User Id
+         *
+         * Only events this user did or that were done to them.
+         */
+        user_id?: string | null;
+        /**
+         * Kind
+         */
+        kind?: AuditEventKind | null;
         /**
          * Created After
          *
@@ -750,35 +755,35 @@ export type AuditListAuditEventsData = {
 
 export type AuditListAuditEventsErrors = {
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * The user is not a superuser.
+     * `FORBIDDEN`: The user may not do this.
      */
     403: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -803,31 +808,31 @@ export type AuthForgotPasswordData = {
 
 export type AuthForgotPasswordErrors = {
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * Too many attempts; retry after `Retry-After` seconds.
+     * `RATE_LIMITED`: Too many attempts; retry after `Retry-After` seconds.
      */
-    429: unknown;
+    429: ErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -850,35 +855,35 @@ export type AuthLoginData = {
 
 export type AuthLoginErrors = {
     /**
-     * Bad Request
+     * `LOGIN_BAD_CREDENTIALS`: Wrong email or password, or the user is inactive.
      */
-    400: ErrorModel;
+    400: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * Too many attempts; retry after `Retry-After` seconds.
+     * `RATE_LIMITED`: Too many attempts; retry after `Retry-After` seconds.
      */
-    429: unknown;
+    429: ErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -905,41 +910,48 @@ export type AuthLogoutData = {
         'X-Requested-With'?: string | null;
     };
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Everywhere
+         *
+         * End every session of the user, not only this one.
+         */
+        everywhere?: boolean;
+    };
     url: '/api/v1/auth/logout';
 };
 
 export type AuthLogoutErrors = {
     /**
-     * Neither a valid access token nor the refresh cookie.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * CSRF_HEADER_MISSING: send `X-Requested-With`.
+     * `CSRF_HEADER_MISSING`: The refresh cookie came without `X-Requested-With`.
      */
     403: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -972,35 +984,35 @@ export type AuthRefreshAccessTokenData = {
 
 export type AuthRefreshAccessTokenErrors = {
     /**
-     * REFRESH_TOKEN_MISSING, or REFRESH_TOKEN_INVALID (unknown, expired, revoked or reused; the cookie is cleared).
+     * `REFRESH_TOKEN_MISSING`: No refresh cookie was sent. `REFRESH_TOKEN_INVALID`: Unknown, expired, revoked or reused refresh cookie (it is cleared).
      */
     401: ErrorRead;
     /**
-     * CSRF_HEADER_MISSING: send `X-Requested-With`.
+     * `CSRF_HEADER_MISSING`: The refresh cookie came without `X-Requested-With`.
      */
     403: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -1025,35 +1037,35 @@ export type AuthRegisterData = {
 
 export type AuthRegisterErrors = {
     /**
-     * Bad Request
+     * `REGISTER_USER_ALREADY_EXISTS`: The email is taken (in any letter case). `REGISTER_INVALID_PASSWORD`: The password fails the policy; `reason` says which rule.
      */
-    400: ErrorModel;
+    400: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * Too many attempts; retry after `Retry-After` seconds.
+     * `RATE_LIMITED`: Too many attempts; retry after `Retry-After` seconds.
      */
-    429: unknown;
+    429: ErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -1078,31 +1090,31 @@ export type AuthRequestVerifyTokenData = {
 
 export type AuthRequestVerifyTokenErrors = {
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * Too many attempts; retry after `Retry-After` seconds.
+     * `RATE_LIMITED`: Too many attempts; retry after `Retry-After` seconds.
      */
-    429: unknown;
+    429: ErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -1125,31 +1137,31 @@ export type AuthResetPasswordData = {
 
 export type AuthResetPasswordErrors = {
     /**
-     * Bad Request
+     * `RESET_PASSWORD_BAD_TOKEN`: Bad, expired or already used token, or the user is inactive. `RESET_PASSWORD_INVALID_PASSWORD`: The new password fails the policy; `reason` says which rule.
      */
-    400: ErrorModel;
+    400: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -1172,31 +1184,31 @@ export type AuthVerifyData = {
 
 export type AuthVerifyErrors = {
     /**
-     * Bad Request
+     * `VERIFY_USER_BAD_TOKEN`: Bad or expired token, or not for the account's current email. `VERIFY_USER_ALREADY_VERIFIED`: The account is verified already.
      */
-    400: ErrorModel;
+    400: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -1217,12 +1229,6 @@ export type ItemsListItemsData = {
     path?: never;
     query?: {
         /**
-         * Owner Id
-         *
-         * Superusers: only this user's items. Ordinary users always get their own items and may only pass their own id (else 403).
-         */
-        owner_id?: string | null;
-        /**
          * Limit
          */
         limit?: number;
@@ -1236,6 +1242,12 @@ export type ItemsListItemsData = {
          * Sort field; prefix with `-` for descending.
          */
         sort?: 'created_at' | '-created_at' | 'updated_at' | '-updated_at' | 'title' | '-title';
+        /**
+         * Owner Id
+         *
+         * Superusers: only this user's items. Ordinary users always get their own items and may only pass their own id (else 403).
+         */
+        owner_id?: string | null;
         /**
          * Q
          *
@@ -1260,35 +1272,35 @@ export type ItemsListItemsData = {
 
 export type ItemsListItemsErrors = {
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * `OWNER_FILTER_FORBIDDEN`: an ordinary user asked for another user's items.
+     * `OWNER_FILTER_FORBIDDEN`: An ordinary user asked for another user's items.
      */
     403: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -1313,31 +1325,31 @@ export type ItemsCreateItemData = {
 
 export type ItemsCreateItemErrors = {
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -1367,35 +1379,35 @@ export type ItemsDeleteItemData = {
 
 export type ItemsDeleteItemErrors = {
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * `ITEM_NOT_FOUND`: no such item, or another user's.
+     * `ITEM_NOT_FOUND`: No such item, or another user's (so ids of others' items leak nothing).
      */
     404: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -1425,35 +1437,35 @@ export type ItemsReadItemData = {
 
 export type ItemsReadItemErrors = {
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * `ITEM_NOT_FOUND`: no such item, or another user's.
+     * `ITEM_NOT_FOUND`: No such item, or another user's (so ids of others' items leak nothing).
      */
     404: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -1483,35 +1495,35 @@ export type ItemsUpdateItemData = {
 
 export type ItemsUpdateItemErrors = {
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * `ITEM_NOT_FOUND`: no such item, or another user's.
+     * `ITEM_NOT_FOUND`: No such item, or another user's (so ids of others' items leak nothing).
      */
     404: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -1536,35 +1548,35 @@ export type OperationsReadDatabaseMetricsData = {
 
 export type OperationsReadDatabaseMetricsErrors = {
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * The user is not a superuser.
+     * `FORBIDDEN`: The user may not do this.
      */
     403: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -1591,35 +1603,35 @@ export type OperationsReadStatsData = {
 
 export type OperationsReadStatsErrors = {
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * The user is not a superuser.
+     * `FORBIDDEN`: The user may not do this.
      */
     403: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -1640,18 +1652,6 @@ export type UsersListUsersData = {
     path?: never;
     query?: {
         /**
-         * Is Active
-         */
-        is_active?: boolean | null;
-        /**
-         * Is Superuser
-         */
-        is_superuser?: boolean | null;
-        /**
-         * Is Verified
-         */
-        is_verified?: boolean | null;
-        /**
          * Limit
          */
         limit?: number;
@@ -1665,6 +1665,18 @@ export type UsersListUsersData = {
          * Sort field; prefix with `-` for descending.
          */
         sort?: 'email' | '-email' | 'created_at' | '-created_at' | 'full_name' | '-full_name';
+        /**
+         * Is Active
+         */
+        is_active?: boolean | null;
+        /**
+         * Is Superuser
+         */
+        is_superuser?: boolean | null;
+        /**
+         * Is Verified
+         */
+        is_verified?: boolean | null;
         /**
          * Q
          *
@@ -1689,35 +1701,35 @@ export type UsersListUsersData = {
 
 export type UsersListUsersErrors = {
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * Not a superuser.
+     * `FORBIDDEN`: The user may not do this.
      */
     403: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -1742,43 +1754,43 @@ export type UsersCreateUserData = {
 
 export type UsersCreateUserErrors = {
     /**
-     * `{"code": "CREATE_USER_INVALID_PASSWORD", "reason": ...}`: the password fails the policy.
+     * `CREATE_USER_INVALID_PASSWORD`: The password fails the policy; `reason` says which rule.
      */
     400: ErrorRead;
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * Not a superuser.
+     * `FORBIDDEN`: The user may not do this.
      */
     403: ErrorRead;
     /**
-     * `USER_ALREADY_EXISTS`: the email is taken (in any case).
+     * `USER_ALREADY_EXISTS`: The email is taken (in any letter case).
      */
     409: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -1808,43 +1820,43 @@ export type UsersCreateUsersData = {
 
 export type UsersCreateUsersErrors = {
     /**
-     * `{"code": "BULK_CREATE_INVALID_PASSWORD", "entries": [{"index", "email", "reason"}]}`: these entries' passwords fail the policy.
+     * `BULK_CREATE_INVALID_PASSWORD`: These entries' passwords fail the policy; `entries` gives each reason.
      */
     400: ErrorRead;
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * Not a superuser.
+     * `FORBIDDEN`: The user may not do this.
      */
     403: ErrorRead;
     /**
-     * `{"code": "USERS_ALREADY_EXIST", "emails": [...], "entries": [{"index", "email", "reason"}]}`: emails already registered (`ALREADY_EXISTS`) or repeated in the request (`DUPLICATE_IN_REQUEST`), compared case-insensitively.
+     * `USERS_ALREADY_EXIST`: Emails already registered (`ALREADY_EXISTS`) or repeated in the request
      */
     409: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -1871,39 +1883,39 @@ export type UsersDeleteMeData = {
 
 export type UsersDeleteMeErrors = {
     /**
-     * `INVALID_CURRENT_PASSWORD`: wrong or missing password.
+     * `INVALID_CURRENT_PASSWORD`: `current_password` is wrong or missing.
      */
     400: ErrorRead;
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * `LAST_SUPERUSER`: it would leave no active superuser.
+     * `LAST_SUPERUSER`: It would leave no active superuser.
      */
     409: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -1928,31 +1940,31 @@ export type UsersReadMeData = {
 
 export type UsersReadMeErrors = {
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -1977,39 +1989,39 @@ export type UsersUpdateMeData = {
 
 export type UsersUpdateMeErrors = {
     /**
-     * `INVALID_CURRENT_PASSWORD`: wrong or missing password. `UPDATE_USER_EMAIL_ALREADY_EXISTS`: the email is taken (in any case); or `{"code": "UPDATE_USER_INVALID_PASSWORD", "reason": ...}`: the new password fails the policy.
+     * `INVALID_CURRENT_PASSWORD`: `current_password` is wrong or missing. `UPDATE_USER_EMAIL_ALREADY_EXISTS`: The new email is taken (in any letter case). `UPDATE_USER_INVALID_PASSWORD`: The new password fails the policy; `reason` says which rule.
      */
     400: ErrorRead;
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * Too many attempts; retry after `Retry-After` seconds.
+     * `RATE_LIMITED`: Too many attempts; retry after `Retry-After` seconds.
      */
-    429: unknown;
+    429: ErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -2034,39 +2046,39 @@ export type UsersChangeMyPasswordData = {
 
 export type UsersChangeMyPasswordErrors = {
     /**
-     * `INVALID_CURRENT_PASSWORD`: wrong or missing password. `{"code": "UPDATE_USER_INVALID_PASSWORD", "reason": ...}`: the new password fails the policy.
+     * `INVALID_CURRENT_PASSWORD`: `current_password` is wrong or missing. `UPDATE_USER_INVALID_PASSWORD`: The new password fails the policy; `reason` says which rule.
      */
     400: ErrorRead;
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * Too many attempts; retry after `Retry-After` seconds.
+     * `RATE_LIMITED`: Too many attempts; retry after `Retry-After` seconds.
      */
-    429: unknown;
+    429: ErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -2091,31 +2103,31 @@ export type SessionsRevokeOtherSessionsData = {
 
 export type SessionsRevokeOtherSessionsErrors = {
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -2155,31 +2167,31 @@ export type SessionsListSessionsData = {
 
 export type SessionsListSessionsErrors = {
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -2209,35 +2221,35 @@ export type SessionsRevokeSessionData = {
 
 export type SessionsRevokeSessionErrors = {
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * SESSION_NOT_FOUND: unknown, ended or someone else's.
+     * `SESSION_NOT_FOUND`: No such live session of yours.
      */
     404: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -2267,43 +2279,43 @@ export type UsersDeleteUserData = {
 
 export type UsersDeleteUserErrors = {
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * Not a superuser.
+     * `FORBIDDEN`: The user may not do this.
      */
     403: ErrorRead;
     /**
-     * No such user (or not a valid user id).
+     * `USER_NOT_FOUND`: No such user (or not a valid user id).
      */
     404: ErrorRead;
     /**
-     * `CANNOT_DELETE_SELF`: use `DELETE /users/me`. `LAST_SUPERUSER`: it would leave no active superuser.
+     * `CANNOT_DELETE_SELF`: Use `DELETE /users/me` to delete your own account. `LAST_SUPERUSER`: It would leave no active superuser.
      */
     409: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -2333,39 +2345,39 @@ export type UsersReadUserData = {
 
 export type UsersReadUserErrors = {
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * Not a superuser.
+     * `FORBIDDEN`: The user may not do this.
      */
     403: ErrorRead;
     /**
-     * No such user (or not a valid user id).
+     * `USER_NOT_FOUND`: No such user (or not a valid user id).
      */
     404: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -2395,47 +2407,47 @@ export type UsersUpdateUserData = {
 
 export type UsersUpdateUserErrors = {
     /**
-     * `UPDATE_USER_EMAIL_ALREADY_EXISTS`: the email is taken (in any case); or `{"code": "UPDATE_USER_INVALID_PASSWORD", "reason": ...}`: the new password fails the policy.
+     * `UPDATE_USER_EMAIL_ALREADY_EXISTS`: The new email is taken (in any letter case). `UPDATE_USER_INVALID_PASSWORD`: The new password fails the policy; `reason` says which rule.
      */
     400: ErrorRead;
     /**
-     * Missing or invalid token, or inactive user.
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
      */
     401: ErrorRead;
     /**
-     * Not a superuser.
+     * `FORBIDDEN`: The user may not do this.
      */
     403: ErrorRead;
     /**
-     * No such user (or not a valid user id).
+     * `USER_NOT_FOUND`: No such user (or not a valid user id).
      */
     404: ErrorRead;
     /**
-     * `CANNOT_DEACTIVATE_SELF`: use another superuser account. `LAST_SUPERUSER`: it would leave no active superuser.
+     * `CANNOT_DEACTIVATE_SELF`: Another superuser must deactivate your account. `LAST_SUPERUSER`: It would leave no active superuser.
      */
     409: ErrorRead;
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -2460,19 +2472,19 @@ export type HealthReadHealthData = {
 
 export type HealthReadHealthErrors = {
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
@@ -2480,7 +2492,7 @@ export type HealthReadHealthErrors = {
      */
     503: HealthRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };
@@ -2505,27 +2517,27 @@ export type HealthReadLivenessData = {
 
 export type HealthReadLivenessErrors = {
     /**
-     * `REQUEST_BODY_TOO_LARGE`: the body exceeds `MAX_BODY_BYTES`.
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
      */
     413: ErrorRead;
     /**
-     * Invalid input, each field named; text with NUL characters or unpaired surrogates is refused everywhere, the query string included.
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
      */
     422: ValidationErrorRead;
     /**
-     * `REQUEST_HEADERS_TOO_LARGE`: the headers exceed `MAX_HEADER_BYTES`.
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
      */
     431: ErrorRead;
     /**
-     * An unexpected error, logged with the request id (`X-Request-ID`).
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
      */
     500: ErrorRead;
     /**
-     * `SERVICE_UNAVAILABLE`: the database cannot be reached; retry after `Retry-After` seconds.
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
      */
     503: ErrorRead;
     /**
-     * `REQUEST_TIMEOUT`: not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
      */
     504: ErrorRead;
 };

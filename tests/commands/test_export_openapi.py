@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.api.openapi import render_schema, snapshot_schema
 from app.core.config import PROJECT_ROOT
+from commands.export_openapi import render_schema, snapshot_schema
 
 SNAPSHOT = PROJECT_ROOT / "frontend" / "openapi.json"
 REGENERATE = (
-    "`uv run python -m app.api.openapi frontend/openapi.json`, or `npm run "
+    "`uv run python -m commands.export_openapi frontend/openapi.json`, or `npm run "
     "generate` in frontend/ (which also regenerates the client)"
 )
 OPERATION_ID = re.compile(r"^[a-z]+(_[a-z0-9]+)+$")
@@ -53,7 +53,7 @@ def test_exporter_ignores_the_environment(tmp_path: Path) -> None:
         "FRONTEND_URL": "https://elsewhere.example.com",
     }
     subprocess.run(
-        [sys.executable, "-m", "app.api.openapi", str(output)],
+        [sys.executable, "-m", "commands.export_openapi", str(output)],
         cwd=PROJECT_ROOT,
         env=environment,
         check=True,
@@ -64,7 +64,7 @@ def test_exporter_ignores_the_environment(tmp_path: Path) -> None:
 
 def test_exporter_refuses_a_missing_argument() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "app.api.openapi"],
+        [sys.executable, "-m", "commands.export_openapi"],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
