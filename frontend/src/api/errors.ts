@@ -1,0 +1,35 @@
+/**
+ * Turn an API error body into a sentence. Gatehouse answers `{"detail": CODE}`
+ * (a stable upper-case code), `{"detail": {"code", "reason"}}` or, for invalid
+ * input, `{"detail": [{"loc", "msg"}]}`. Only the codes are relied on here.
+ */
+const MESSAGES: Record<string, string> = {
+  LOGIN_BAD_CREDENTIALS: 'Wrong email or password, or the account is deactivated.',
+  LOGIN_USER_NOT_VERIFIED: 'Verify your email address first.',
+  REGISTER_USER_ALREADY_EXISTS: 'An account with this email already exists.',
+  VERIFY_USER_BAD_TOKEN: 'This verification link is invalid or has expired.',
+  VERIFY_USER_ALREADY_VERIFIED: 'This email address is already verified.',
+  RESET_PASSWORD_BAD_TOKEN: 'This reset link is invalid or has expired.',
+  INVALID_CURRENT_PASSWORD: 'The current password is wrong.',
+  UPDATE_USER_EMAIL_ALREADY_EXISTS: 'Another account uses this email.',
+  RATE_LIMITED: 'Too many attempts: wait a minute and try again.',
+  CANNOT_DEACTIVATE_SELF: 'You cannot deactivate your own account.',
+  LAST_SUPERUSER: 'This is the last active superuser.',
+};
+
+export function describeError(error: unknown, response?: Response): string {
+  const detail = (error as { detail?: unknown } | undefined)?.detail;
+  if (typeof detail === 'string') return MESSAGES[detail] ?? detail;
+  if (Array.isArray(detail)) {
+    return detail
+      .map((field: { loc?: unknown[]; msg?: string }) => `${String(field.loc?.at(-1) ?? 'input')}: ${field.msg ?? 'invalid'}`)
+      .join('; ');
+  }
+  if (detail && typeof detail === 'object') {
+    const { code, reason } = detail as { code?: string; reason?: string };
+    if (reason) return reason;
+    if (code) return MESSAGES[code] ?? code;
+  }
+  if (response) return `The server answered ${response.status}.`;
+  return 'The server could not be reached.';
+}
