@@ -30,7 +30,12 @@ export const auditListAuditEvents = <ThrowOnError extends boolean = false>(optio
 });
 
 /**
- * Reset:Forgot Password
+ * Forgot Password
+ *
+ * Email a password-reset link if an active account has this address.
+ *
+ * Always 202 (503 when the database is down), answered before the address is
+ * looked up: neither the answer nor its timing tells whether an account exists.
  */
 export const authForgotPassword = <ThrowOnError extends boolean = false>(options: Options<AuthForgotPasswordData, ThrowOnError>) => (options.client ?? client).post<AuthForgotPasswordResponses, AuthForgotPasswordErrors, ThrowOnError>({
     url: '/api/v1/auth/forgot-password',
@@ -95,7 +100,11 @@ export const authRegister = <ThrowOnError extends boolean = false>(options: Opti
 });
 
 /**
- * Verify:Request-Token
+ * Request Verify Token
+ *
+ * Email a new verification link if an unverified account has this address.
+ *
+ * Always 202, answered before the address is looked up (as forgot-password).
  */
 export const authRequestVerifyToken = <ThrowOnError extends boolean = false>(options: Options<AuthRequestVerifyTokenData, ThrowOnError>) => (options.client ?? client).post<AuthRequestVerifyTokenResponses, AuthRequestVerifyTokenErrors, ThrowOnError>({
     url: '/api/v1/auth/request-verify-token',
@@ -107,7 +116,11 @@ export const authRequestVerifyToken = <ThrowOnError extends boolean = false>(opt
 });
 
 /**
- * Reset:Reset Password
+ * Reset Password
+ *
+ * Set a new password with the token from the reset email; the token works once.
+ *
+ * Every session of the account ends (the password that started them is gone).
  */
 export const authResetPassword = <ThrowOnError extends boolean = false>(options: Options<AuthResetPasswordData, ThrowOnError>) => (options.client ?? client).post<AuthResetPasswordResponses, AuthResetPasswordErrors, ThrowOnError>({
     url: '/api/v1/auth/reset-password',
@@ -288,8 +301,9 @@ export const usersReadMe = <ThrowOnError extends boolean = false>(options?: Opti
  *
  * Change your own email, name or password.
  *
- * A new password needs `current_password`. A new email makes the account
- * unverified and sends a verification email to it. `is_active`,
+ * A new password or a new email needs `current_password`. A new email makes
+ * the account unverified, sends a verification email to it and a notice to
+ * the old address, and signs out every other session. `is_active`,
  * `is_superuser` and `is_verified` are ignored.
  */
 export const usersUpdateMe = <ThrowOnError extends boolean = false>(options: Options<UsersUpdateMeData, ThrowOnError>) => (options.client ?? client).patch<UsersUpdateMeResponses, UsersUpdateMeErrors, ThrowOnError>({
@@ -304,6 +318,8 @@ export const usersUpdateMe = <ThrowOnError extends boolean = false>(options: Opt
 
 /**
  * Change My Password
+ *
+ * Change your password; every session ends, this one included.
  */
 export const usersChangeMyPassword = <ThrowOnError extends boolean = false>(options: Options<UsersChangeMyPasswordData, ThrowOnError>) => (options.client ?? client).post<UsersChangeMyPasswordResponses, UsersChangeMyPasswordErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

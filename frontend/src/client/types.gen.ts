@@ -129,20 +129,6 @@ export type BodyAuthRequestVerifyToken = {
 };
 
 /**
- * Body_auth_reset_password
- */
-export type BodyAuthResetPassword = {
-    /**
-     * Password
-     */
-    password: string;
-    /**
-     * Token
-     */
-    token: string;
-};
-
-/**
  * Body_auth_verify
  */
 export type BodyAuthVerify = {
@@ -412,6 +398,22 @@ export type PasswordChange = {
 };
 
 /**
+ * PasswordReset
+ *
+ * The token from the reset email's link, and the new password.
+ */
+export type PasswordReset = {
+    /**
+     * Password
+     */
+    password: string;
+    /**
+     * Token
+     */
+    token: string;
+};
+
+/**
  * PooledDatabaseMetrics
  *
  * Figures of a connection pool (SQLAlchemy's QueuePool).
@@ -637,7 +639,7 @@ export type UserSelfUpdate = {
     /**
      * Current Password
      *
-     * Required to change the password.
+     * Required to change the password or the email.
      */
     current_password?: string | null;
     /**
@@ -1129,7 +1131,7 @@ export type AuthRequestVerifyTokenResponses = {
 };
 
 export type AuthResetPasswordData = {
-    body: BodyAuthResetPassword;
+    body: PasswordReset;
     path?: never;
     query?: never;
     url: '/api/v1/auth/reset-password';
