@@ -32,19 +32,43 @@ from app.middleware.metrics import MetricsMiddleware, build_registry
 from app.middleware.request_context import RequestContextMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware, docs_csp
 
+# How long a stopping app lets its outbox worker finish the email it is sending.
+WORKER_STOP_GRACE_SECONDS = 10
+
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    outbox: OutboxWorker = app.state.outbox_worker
     worker: asyncio.Task[None] | None = None
     if app.state.settings.OUTBOX_WORKER_ENABLED:
-        worker = asyncio.create_task(app.state.outbox_worker.run_forever())
-    yield
-    if worker is not None:
+        worker = asyncio.create_task(outbox.run_forever())
+    try:
+        yield
+    finally:
+        if worker is not None:
+            grace = min(app.state.settings.MAIL_TIMEOUT, WORKER_STOP_GRACE_SECONDS)
+            await stop_worker(outbox, worker, grace)
+        await wait_for_background_tasks()
+        await dispose_engines(app)
+
+
+async def stop_worker(
+    outbox: OutboxWorker, worker: asyncio.Task[None], grace_seconds: float
+) -> None:
+    """Let the outbox worker finish the email it is sending, then stop it.
+
+    Cancelled only if it does not stop within `grace_seconds` (an SMTP server
+    that hangs); an email cut off that way is sent again after its lease.
+    """
+    outbox.stop()
+    with suppress(TimeoutError):
+        async with asyncio.timeout(grace_seconds):
+            await asyncio.shield(worker)
+    if not worker.done():
         worker.cancel()
-        with suppress(asyncio.CancelledError):
-            await worker
-    await wait_for_background_tasks()
-    await dispose_engines(app)
+        with suppress(asyncio.CancelledError, TimeoutError):
+            async with asyncio.timeout(grace_seconds):
+                await worker
 
 
 async def dispose_engines(app: FastAPI) -> None:

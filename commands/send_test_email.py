@@ -13,14 +13,12 @@ import argparse
 import asyncio
 import ssl
 import sys
-from email.message import EmailMessage as MimeMessage
-from email.utils import formataddr
 
 import aiosmtplib
 
 from app.core.config import Settings
 from app.core.logging import configure_logging
-from app.email import EmailMessage, create_mailer
+from app.email import EmailMessage, SmtpMailer, create_mailer
 from commands._common import (
     EXIT_CONFIG,
     EXIT_OK,
@@ -37,39 +35,23 @@ TEXT = (
 )
 
 
-def test_message(settings: Settings, recipient: str) -> MimeMessage:
-    message = MimeMessage()
-    message["From"] = formataddr((settings.MAIL_FROM_NAME, settings.MAIL_FROM))
-    message["To"] = recipient
-    message["Subject"] = SUBJECT
-    message.set_content(TEXT)
-    return message
+def test_message(recipient: str) -> EmailMessage:
+    return EmailMessage(
+        kind="test",
+        recipient=recipient,
+        subject=SUBJECT,
+        html=f"<p>{TEXT}</p>",
+        text=TEXT,
+    )
 
 
 async def send_by_smtp(settings: Settings, recipient: str) -> str:
     """The server's final answer, as `code message`; CommandError if it failed."""
     server = f"{settings.MAIL_SERVER}:{settings.MAIL_PORT}"
-    smtp = aiosmtplib.SMTP(
-        hostname=settings.MAIL_SERVER,
-        port=settings.MAIL_PORT,
-        use_tls=settings.MAIL_SSL_TLS,
-        start_tls=settings.MAIL_STARTTLS,
-        validate_certs=settings.MAIL_VALIDATE_CERTS,
-        timeout=settings.MAIL_TIMEOUT,
-    )
     try:
-        async with smtp:
-            if settings.mail_uses_credentials:
-                await smtp.login(
-                    settings.MAIL_USERNAME, settings.MAIL_PASSWORD.get_secret_value()
-                )
-            message = test_message(settings, recipient)
-            await smtp.mail(settings.MAIL_FROM)
-            await smtp.rcpt(recipient)
-            reply = await smtp.data(message.as_bytes())
+        return await SmtpMailer(settings).send(test_message(recipient))
     except aiosmtplib.SMTPException as exc:
         raise CommandError(f"{server}: {smtp_problem(exc)}", EXIT_CONFIG) from exc
-    return f"{reply.code} {reply.message}"
 
 
 def smtp_problem(exc: aiosmtplib.SMTPException) -> str:
@@ -90,15 +72,7 @@ def smtp_problem(exc: aiosmtplib.SMTPException) -> str:
 
 async def send_to_log(settings: Settings, recipient: str) -> None:
     configure_logging(settings)
-    await create_mailer(settings).send(
-        EmailMessage(
-            kind="test",
-            recipient=recipient,
-            subject=SUBJECT,
-            html=f"<p>{TEXT}</p>",
-            text=TEXT,
-        )
-    )
+    await create_mailer(settings).send(test_message(recipient))
 
 
 def build_parser() -> argparse.ArgumentParser:
