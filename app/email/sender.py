@@ -10,6 +10,7 @@ import logging
 from typing import Protocol
 
 import aiosmtplib
+from aiosmtplib import SMTPStatus
 from fastapi_mail import ConnectionConfig, FastMail, MessageSchema, MessageType
 from fastapi_mail.schemas import MultipartSubtypeEnum
 from pydantic import NameEmail
@@ -87,10 +88,12 @@ class SmtpMailer:
                 await smtp.login(
                     settings.MAIL_USERNAME, settings.MAIL_PASSWORD.get_secret_value()
                 )
-            await smtp.mail(settings.MAIL_FROM)
-            await smtp.rcpt(message.recipient)
-            reply = await smtp.data(mime.as_bytes())
-        return f"{reply.code} {reply.message}"
+            # aiosmtplib asks for SMTPUTF8 when an address is not ASCII.
+            _, reply = await smtp.send_message(
+                mime, sender=settings.MAIL_FROM, recipients=[message.recipient]
+            )
+        # Anything but 250 after the message would have raised SMTPDataError.
+        return f"{SMTPStatus.completed.value} {reply}"
 
 
 def create_mailer(settings: Settings) -> Mailer:

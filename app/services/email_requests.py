@@ -6,49 +6,57 @@ whether an account has the address or not.
 """
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from fastapi_users import exceptions
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auth.manager import UserManager
 from app.core.config import Settings
 from app.db.session import session_scope
 from app.email import EmailQueue
+from app.models import User
 from app.services.user_manager import build_user_manager
 
 logger = logging.getLogger(__name__)
 
-Sessionmaker = async_sessionmaker[AsyncSession]
+
+@dataclass(frozen=True, slots=True)
+class EmailRequest:
+    """What the manager does for the account, and the refusals that mean "no email"."""
+
+    name: str
+    send: Callable[[UserManager, User], Awaitable[None]]
+    unanswered: tuple[type[Exception], ...]
 
 
-async def send_password_reset(
-    sessionmaker: Sessionmaker, settings: Settings, emails: EmailQueue, email: str
+PASSWORD_RESET = EmailRequest(
+    "password-reset",
+    lambda manager, user: manager.forgot_password(user),
+    (exceptions.UserNotExists, exceptions.UserInactive),
+)
+VERIFICATION = EmailRequest(
+    "verification",
+    lambda manager, user: manager.request_verify(user),
+    (exceptions.UserNotExists, exceptions.UserInactive, exceptions.UserAlreadyVerified),
+)
+
+
+async def fulfil(
+    request: EmailRequest,
+    email: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    emails: EmailQueue,
 ) -> None:
-    """Queue a reset link for the active account with this address, if any."""
+    """Queue the requested email for the account with this address, if one may
+    have it. Errors are logged: the client has had its answer already."""
     try:
         async with session_scope(sessionmaker) as session:
             manager = build_user_manager(session, settings, emails)
-            user = await manager.get_by_email(email)
-            await manager.forgot_password(user)
-    except (exceptions.UserNotExists, exceptions.UserInactive):
+            await request.send(manager, await manager.get_by_email(email))
+    except request.unanswered:
         return
     except Exception:
-        logger.exception("could not queue a password-reset email")
-
-
-async def send_verification(
-    sessionmaker: Sessionmaker, settings: Settings, emails: EmailQueue, email: str
-) -> None:
-    """Queue a verification link for the active, unverified account, if any."""
-    try:
-        async with session_scope(sessionmaker) as session:
-            manager = build_user_manager(session, settings, emails)
-            user = await manager.get_by_email(email)
-            await manager.request_verify(user)
-    except (
-        exceptions.UserNotExists,
-        exceptions.UserInactive,
-        exceptions.UserAlreadyVerified,
-    ):
-        return
-    except Exception:
-        logger.exception("could not queue a verification email")
+        logger.exception("could not queue a %s email", request.name)

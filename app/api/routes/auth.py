@@ -101,6 +101,23 @@ router.include_router(
 EmailBody = Annotated[Email, Body(embed=True)]
 
 
+def _after_answering(
+    request: Request,
+    background: BackgroundTasks,
+    email_request: email_requests.EmailRequest,
+    email: str,
+) -> None:
+    state = request.app.state
+    background.add_task(
+        email_requests.fulfil,
+        email_request,
+        email,
+        state.sessionmaker,
+        state.settings,
+        state.email_queue,
+    )
+
+
 @router.post(
     "/forgot-password",
     status_code=status.HTTP_202_ACCEPTED,
@@ -115,14 +132,7 @@ async def forgot_password(
     Always 202 (503 when the database is down), answered before the address is
     looked up: neither the answer nor its timing tells whether an account exists.
     """
-    state = request.app.state
-    background.add_task(
-        email_requests.send_password_reset,
-        state.sessionmaker,
-        state.settings,
-        state.email_queue,
-        email,
-    )
+    _after_answering(request, background, email_requests.PASSWORD_RESET, email)
 
 
 @router.post(
@@ -138,14 +148,7 @@ async def request_verify_token(
 
     Always 202, answered before the address is looked up (as forgot-password).
     """
-    state = request.app.state
-    background.add_task(
-        email_requests.send_verification,
-        state.sessionmaker,
-        state.settings,
-        state.email_queue,
-        email,
-    )
+    _after_answering(request, background, email_requests.VERIFICATION, email)
 
 
 @router.post(
