@@ -142,6 +142,10 @@ class Settings(BaseSettings):
     REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=30, gt=0, le=365)
     # Only outside production may the cookie travel over plain HTTP.
     REFRESH_COOKIE_SECURE: bool = True
+    # lax: the SPA and the API on one site (the default, and the safest). none:
+    # different sites; needs REFRESH_COOKIE_SECURE, and third-party-cookie
+    # blocking may still refuse it (see the README).
+    REFRESH_COOKIE_SAMESITE: Literal["lax", "strict", "none"] = "lax"
     # How long the token just rotated away still yields an access token (two tabs
     # refreshing at once); presenting it later revokes its whole session.
     REFRESH_REUSE_GRACE_SECONDS: int = Field(default=10, ge=0, le=300)
@@ -240,6 +244,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 "false is refused when ENVIRONMENT=production: the refresh cookie "
                 "must never travel over plain HTTP"
+            )
+        return value
+
+    @field_validator("REFRESH_COOKIE_SAMESITE")
+    @classmethod
+    def _none_needs_secure(cls, value: str, info: ValidationInfo) -> str:
+        if value == "none" and not info.data.get("REFRESH_COOKIE_SECURE", True):
+            raise ValueError(
+                "none needs REFRESH_COOKIE_SECURE=true: browsers refuse a "
+                "SameSite=None cookie that is not Secure"
             )
         return value
 

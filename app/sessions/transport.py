@@ -2,7 +2,9 @@
 
 The browser sends it to `{API_PREFIX}/auth/...` only (refresh, logout), never to
 the rest of the API, and scripts cannot read it. `REFRESH_COOKIE_SECURE` decides
-whether it travels over plain HTTP (refused in production).
+whether it travels over plain HTTP (refused in production);
+`REFRESH_COOKIE_SAMESITE` whether it crosses sites (`none`, for an SPA on
+another site; the CSRF header rule still applies).
 """
 
 from datetime import timedelta
@@ -28,7 +30,7 @@ def set_refresh_cookie(response: Response, token: str, settings: Settings) -> No
         path=REFRESH_COOKIE_PATH,
         secure=settings.REFRESH_COOKIE_SECURE,
         httponly=True,
-        samesite="lax",
+        samesite=settings.REFRESH_COOKIE_SAMESITE,
     )
 
 
@@ -38,7 +40,7 @@ def clear_refresh_cookie(response: Response, settings: Settings) -> None:
         path=REFRESH_COOKIE_PATH,
         secure=settings.REFRESH_COOKIE_SECURE,
         httponly=True,
-        samesite="lax",
+        samesite=settings.REFRESH_COOKIE_SAMESITE,
     )
 
 
