@@ -31,6 +31,7 @@ from commands.bench.scenarios import (
     items_create,
     items_list,
     login,
+    stats,
     users_me,
 )
 from commands.bench.server import (
@@ -50,6 +51,7 @@ def app_scenarios(items: int) -> dict[str, Scenario]:
         "items-list": items_list,
         "admin-users": admin_users,
         "deep-pages": functools.partial(deep_pages, items=items),
+        "stats": stats,
         "health": health,
         "items-create": items_create,
         "login": login,

@@ -34,6 +34,10 @@ LIVE_PATH = "/health/live"
 ME_PATH = "/api/v1/users/me"
 ITEMS_LIST_PATH = "/api/v1/items?limit=100"
 ADMIN_LIST_PATH = "/api/v1/users?is_active=true&sort=email&limit=50"
+# Superuser-only today; permission-checked (RequirePermission) once roles land:
+# its answer is cached by the app, so what it costs is authentication plus the
+# permission check.
+STATS_PATH = "/api/v1/stats"
 FORM_HEADERS = (("Content-Type", "application/x-www-form-urlencoded"),)
 JSON_HEADERS = (("Content-Type", "application/json"),)
 
@@ -170,6 +174,14 @@ def admin_users(bench: Bench) -> list[Measurement]:
         ),
         bench.single("admin-users", request, label=label),
     ]
+
+
+def stats(bench: Bench) -> list[Measurement]:
+    """A permission-checked read whose own work is cached: auth + authorisation."""
+    request = LoadRequest("GET", STATS_PATH, bench.login(SUPERUSER_EMAIL))
+    if not isinstance(field_of(bench.check(request), "users"), dict):
+        raise RequestFailed(f"GET {STATS_PATH} did not answer with user counts")
+    return [bench.single("stats", request)]
 
 
 def health(bench: Bench) -> list[Measurement]:

@@ -29,7 +29,7 @@ from commands.bench.cli import main
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"
 SERVERS = ("bare", "ceiling", "stock", "app")
 REPEATS = 2
-SCENARIOS = ("users-me", "items-create", "admin-users", "deep-pages")
+SCENARIOS = ("users-me", "items-create", "stats", "admin-users", "deep-pages")
 COMMAND_TIMEOUT_SECONDS = 900
 
 
@@ -198,6 +198,7 @@ def test_every_server_answered_in_every_round_without_errors(small_run: Run) -> 
         "deep-pages-owner-first",
         "deep-pages-owner-deep",
         "items-create",
+        "stats",
     }
     for row in rows.values():
         assert len(row["rounds"]) == REPEATS, row["key"]
@@ -246,6 +247,7 @@ def test_targets_are_judged_pass_or_fail_from_the_measurements(
         ("users-me", "ceiling", 0.5),
         ("users-me", "stock", 4),
         ("items-create", "bare", 0.15),
+        ("stats", "users-me", 0.8),
         ("admin-users-latency", "p50", 10),
     ]
     for verdict in verdicts:
