@@ -50,7 +50,9 @@ async def titled_items(db_session: AsyncSession, user: User) -> None:
 async def test_search_is_a_literal_case_insensitive_substring(
     client: httpx.AsyncClient, user_headers: dict[str, str], q: str, expected: list[str]
 ) -> None:
-    response = await client.get("/api/v1/items", params={"q": q}, headers=user_headers)
+    response = await client.get(
+        "/api/v1/items", params={"q": q, "count": "exact"}, headers=user_headers
+    )
 
     assert response.status_code == 200, response.text
     page = response.json()

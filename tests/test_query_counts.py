@@ -28,7 +28,9 @@ async def list_items_counting(
 ) -> QueryLog:
     with query_counter() as queries:
         response = await client.get(
-            ITEMS, params={"limit": limit, "sort": "title"}, headers=headers
+            ITEMS,
+            params={"limit": limit, "sort": "title", "count": "exact"},
+            headers=headers,
         )
     assert response.status_code == 200, response.text
     assert len(response.json()["items"]) == expected_rows
@@ -56,7 +58,7 @@ async def test_listing_100_items_costs_the_same_statements_as_1(
     assert len(hundred.touching("items")) == 2
 
 
-async def test_a_page_that_ends_the_set_skips_the_count_query(
+async def test_without_count_exact_a_page_is_one_statement(
     client: httpx.AsyncClient,
     db_session: AsyncSession,
     user: User,
@@ -65,16 +67,41 @@ async def test_a_page_that_ends_the_set_skips_the_count_query(
 ) -> None:
     await create_items(db_session, user, 5)
 
-    for params, rows in (({"limit": 5}, 5), ({"limit": 3, "offset": 3}, 2)):
-        with query_counter() as queries:
-            response = await client.get(ITEMS, params=params, headers=user_headers)
-        assert response.status_code == 200, response.text
-        assert len(response.json()["items"]) == rows
-        assert response.json()["total"] == 5
-        assert len(queries.touching("items")) == 1, params
+    with query_counter() as first_queries:
+        first = await client.get(ITEMS, params={"limit": 2}, headers=user_headers)
+    cursor = first.json()["next_cursor"]
+    with query_counter() as next_queries:
+        following = await client.get(
+            ITEMS, params={"limit": 2, "cursor": cursor}, headers=user_headers
+        )
+
+    assert first.json()["total"] is None
+    assert len(following.json()["items"]) == 2
+    assert len(first_queries.touching("items")) == 1
+    assert len(next_queries.touching("items")) == 1
 
 
-async def test_an_empty_page_past_the_end_still_counts_the_set(
+async def test_a_first_page_holding_the_whole_set_counts_it_for_free(
+    client: httpx.AsyncClient,
+    db_session: AsyncSession,
+    user: User,
+    user_headers: dict[str, str],
+    query_counter: QueryCounter,
+) -> None:
+    await create_items(db_session, user, 5)
+
+    with query_counter() as queries:
+        response = await client.get(
+            ITEMS, params={"limit": 5, "count": "exact"}, headers=user_headers
+        )
+
+    assert response.status_code == 200, response.text
+    assert len(response.json()["items"]) == 5
+    assert response.json()["total"] == 5
+    assert len(queries.touching("items")) == 1
+
+
+async def test_a_later_page_counts_the_set_when_asked(
     client: httpx.AsyncClient,
     db_session: AsyncSession,
     user: User,
@@ -82,11 +109,21 @@ async def test_an_empty_page_past_the_end_still_counts_the_set(
     query_counter: QueryCounter,
 ) -> None:
     await create_items(db_session, user, 3)
+    first = await client.get(ITEMS, params={"limit": 2}, headers=user_headers)
 
     with query_counter() as queries:
-        response = await client.get(ITEMS, params={"offset": 10}, headers=user_headers)
+        response = await client.get(
+            ITEMS,
+            params={
+                "limit": 2,
+                "cursor": first.json()["next_cursor"],
+                "count": "exact",
+            },
+            headers=user_headers,
+        )
 
-    assert response.json() == {"items": [], "total": 3, "limit": 20, "offset": 10}
+    body = response.json()
+    assert (len(body["items"]), body["total"], body["next_cursor"]) == (1, 3, None)
     assert len(queries.touching("items")) == 2
 
 

@@ -1,36 +1,69 @@
 """The listing contract shared by every list endpoint: paging, sorting, search.
 
-- `limit` 1..100 (default 20), `offset` >= 0 (default 0);
+- `limit` 1..100 (default 20); `cursor`: the previous page's `next_cursor`
+  (keyset pagination: every page costs what the first does); `count=exact`
+  adds `total`;
 - `sort` is one whitelisted field, `-` prefix for descending, ties broken by id;
 - `q` is a case-insensitive substring search with `%` and `_` taken literally.
 
 Routes declare `PageParamsDep`, a sort dependency made by `sort_dependency(...)`
-and `SearchDep`, then hand them to `app.db.listing.fetch_page`.
+and `SearchDep`, then hand them to `app.db.listing.fetch_page` (or `fetch_rows`),
+and answer with `Page.of(...)`.
 """
 
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BeforeValidator
 
+from app.db.cursors import MAX_CURSOR_LENGTH, CursorCodec
 from app.db.listing import CreatedRange, PageParams, SortSpec, as_utc
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
-# Large offsets are slow for any database; far beyond any real page count.
-MAX_OFFSET = 1_000_000
 MAX_SEARCH_LENGTH = 200
 
 
+def get_cursor_codec(request: Request) -> CursorCodec:
+    """The app's cursor codec, keyed from its SECRET_KEY (made once per app)."""
+    state = request.app.state
+    codec: CursorCodec | None = getattr(state, "cursor_codec", None)
+    if codec is None:
+        codec = state.cursor_codec = CursorCodec(state.settings.secret("SECRET_KEY"))
+    return codec
+
+
+CursorCodecDep = Annotated[CursorCodec, Depends(get_cursor_codec)]
+
+
 async def page_params(
+    codec: CursorCodecDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    cursor: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MAX_CURSOR_LENGTH,
+            description="The `next_cursor` of the previous page (with the same "
+            "`sort` and filters); absent for the first page.",
+        ),
+    ] = None,
+    count: Annotated[
+        Literal["exact"] | None,
+        Query(
+            description="`exact`: also count the whole filtered set (`total`); "
+            "it reads every matching row, so ask only when it is shown.",
+        ),
+    ] = None,
 ) -> PageParams:
-    return PageParams(limit=limit, offset=offset)
+    after = None if cursor is None else codec.decode(cursor)
+    return PageParams(
+        limit=limit, after=after, exact_count=count == "exact", cursors=codec
+    )
 
 
 PageParamsDep = Annotated[PageParams, Depends(page_params)]

@@ -63,7 +63,7 @@ class AppError(Exception):
         self.headers = headers
 
     @property
-    def detail(self) -> str | dict[str, Any]:
+    def detail(self) -> str | dict[str, Any] | list[dict[str, Any]]:
         if self.reason is None and not self.data:
             return self.code
         return {"code": self.code, "reason": self.reason, **self.data}

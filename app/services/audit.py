@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.db.listing import CreatedRange, PageParams, SortSpec, fetch_page
+from app.db.listing import CreatedRange, Fetched, PageParams, SortSpec, fetch_page
 from app.models import AuditEvent
 from app.models.audit_event import AuditEventKind
 
@@ -38,7 +38,7 @@ class AuditFilters:
 
 async def list_events(
     session: AsyncSession, filters: AuditFilters, page: PageParams, sort: SortSpec
-) -> tuple[list[AuditEvent], int]:
+) -> Fetched[AuditEvent]:
     return await fetch_page(
         session,
         select(AuditEvent).where(*filters.conditions()),

@@ -11,10 +11,11 @@ from sqlalchemy.orm import InstrumentedAttribute
 from app.core.errors import Forbidden, NotFound
 from app.db.listing import (
     CreatedRange,
+    Fetched,
     PageParams,
     SortSpec,
     contains_text,
-    fetch_page,
+    fetch_rows,
 )
 from app.models import Item, User
 from app.schemas.item import ItemCreate, ItemUpdate
@@ -57,7 +58,7 @@ def listed_owner(user: User, requested_owner_id: uuid.UUID | None) -> uuid.UUID 
 
 
 def list_statement(filters: ItemFilters) -> Select[Any]:
-    """The filtered items as plain rows of columns (see `fetch_page`)."""
+    """The filtered items as plain rows of columns (see `fetch_rows`)."""
     conditions: list[ColumnElement[bool]] = filters.created.conditions(Item.created_at)
     if filters.owner_id is not None:
         conditions.append(Item.owner_id == filters.owner_id)
@@ -68,23 +69,16 @@ def list_statement(filters: ItemFilters) -> Select[Any]:
 
 async def list_items(
     session: AsyncSession, filters: ItemFilters, *, page: PageParams, sort: SortSpec
-) -> tuple[list[dict[str, Any]], int]:
-    """A page of items as plain dicts of their columns (id, title, owner_id...).
-
-    Plain dicts because pydantic validates them natively, where a RowMapping is
-    checked against the Mapping ABC in Python, field by field.
-    """
-    rows, total = await fetch_page(
+) -> Fetched[dict[str, Any]]:
+    """A page of items as plain dicts of their columns (id, title, owner_id...)."""
+    return await fetch_rows(
         session,
         list_statement(filters),
         page=page,
         sort=sort,
         sortable=SORTABLE_FIELDS,
         tiebreaker=Item.id,
-        scalars=False,
     )
-    names = rows[0]._fields if rows else ()
-    return [dict(zip(names, row, strict=True)) for row in rows], total
 
 
 async def get_item_for(session: AsyncSession, item_id: uuid.UUID, user: User) -> Item:

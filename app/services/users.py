@@ -23,6 +23,7 @@ from app.auth.errors import UpdateUserEmailAlreadyExists, UpdateUserInvalidPassw
 from app.auth.manager import UserManager
 from app.db.listing import (
     CreatedRange,
+    Fetched,
     PageParams,
     SortSpec,
     contains_text,
@@ -90,7 +91,7 @@ class UserFilters:
 
 async def list_users(
     session: AsyncSession, filters: UserFilters, page: PageParams, sort: SortSpec
-) -> tuple[list[User], int]:
+) -> Fetched[User]:
     statement = select(User).where(*filters.conditions())
     return await fetch_page(
         session,

@@ -19,7 +19,7 @@ from app.auth.access_tokens import AccessSession, SessionJWTStrategy
 from app.auth.client import ClientInfo
 from app.core.config import Settings
 from app.core.errors import Unauthorized
-from app.db.listing import PageParams, SortSpec, fetch_page
+from app.db.listing import Fetched, PageParams, SortSpec, fetch_page
 from app.email import EmailQueue, build_email, moment
 from app.models import RefreshToken, User
 from app.models.audit_event import AuditEventKind
@@ -195,9 +195,9 @@ async def end_other_sessions(session: AsyncSession, access: AccessSession) -> in
 
 async def list_sessions(
     session: AsyncSession, user: User, page: PageParams, sort: SortSpec
-) -> tuple[list[RefreshToken], int]:
+) -> Fetched[RefreshToken]:
     """The live token of each of the user's sessions, a page of them."""
-    rows, total = await fetch_page(
+    return await fetch_page(
         session,
         store.live_sessions(user, store.utc_now()),
         page=page,
@@ -205,4 +205,3 @@ async def list_sessions(
         sortable=SORTABLE,
         tiebreaker=RefreshToken.id,
     )
-    return rows, total

@@ -49,6 +49,6 @@ async def list_audit_events(
     filters: AuditFiltersDep,
 ) -> Page[AuditEventRead]:
     """Security events, newest first unless `sort` says else."""
-    events, total = await audit_service.list_events(session, filters, page, sort)
-    items = [AuditEventRead.model_validate(event) for event in events]
-    return Page[AuditEventRead].of(items, total, page)
+    fetched = await audit_service.list_events(session, filters, page, sort)
+    items = [AuditEventRead.model_validate(event) for event in fetched.items]
+    return Page[AuditEventRead].of(items, fetched, page)

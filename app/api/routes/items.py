@@ -75,10 +75,8 @@ async def list_items(
 
     `q` searches title and description.
     """
-    items, total = await items_service.list_items(
-        session, filters, page=page, sort=sort
-    )
-    return Page[ItemRead].of(ITEM_LIST.validate_python(items), total, page)
+    fetched = await items_service.list_items(session, filters, page=page, sort=sort)
+    return Page[ItemRead].of(ITEM_LIST.validate_python(fetched.items), fetched, page)
 
 
 @router.post(

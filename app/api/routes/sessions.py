@@ -34,9 +34,9 @@ async def list_sessions(
     sort: SessionSortDep,
 ) -> Page[SessionRead]:
     """The user's live sessions; `current` marks the one making this request."""
-    tokens, total = await sessions.list_sessions(session, access.user, page, sort)
-    items = [SessionRead.of(token, access.session_id) for token in tokens]
-    return Page[SessionRead].of(items, total, page)
+    fetched = await sessions.list_sessions(session, access.user, page, sort)
+    items = [SessionRead.of(token, access.session_id) for token in fetched.items]
+    return Page[SessionRead].of(items, fetched, page)
 
 
 @router.delete(

@@ -95,8 +95,9 @@ async def list_users(
     filters: UserFiltersDep,
 ) -> Page[UserRead]:
     """All users, newest first unless `sort` says else; `q` searches email and name."""
-    users, total = await users_service.list_users(session, filters, page, sort)
-    return Page[UserRead].of([UserRead.model_validate(u) for u in users], total, page)
+    fetched = await users_service.list_users(session, filters, page, sort)
+    users = [UserRead.model_validate(user) for user in fetched.items]
+    return Page[UserRead].of(users, fetched, page)
 
 
 @router.post(

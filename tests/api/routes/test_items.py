@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Item, User
 from tests.fixtures.items import create_item, create_items
+from tests.fixtures.listing import walk_pages
 from tests.fixtures.users import create_user, login
 
 ITEMS = "/api/v1/items"
@@ -31,6 +32,8 @@ async def other_headers(client: httpx.AsyncClient, other_user: User) -> dict[str
 async def list_page(
     client: httpx.AsyncClient, headers: dict[str, str], **params: Any
 ) -> dict[str, Any]:
+    """One page, with its exact total unless `count` says otherwise."""
+    params.setdefault("count", "exact")
     response = await client.get(ITEMS, headers=headers, params=params)
     assert response.status_code == 200, response.text
     page: dict[str, Any] = response.json()
@@ -390,7 +393,7 @@ async def test_superuser_lists_everyones_items_and_filters_by_owner(
     assert everything["total"] == 5
     assert titles(only_other) == ["B1", "B2", "B3"]
     assert only_other["total"] == 3
-    assert nobody == {"items": [], "total": 0, "limit": 20, "offset": 0}
+    assert nobody == {"items": [], "total": 0, "limit": 20, "next_cursor": None}
 
 
 async def test_malformed_owner_id_is_422(
@@ -412,7 +415,7 @@ async def test_empty_list_has_the_envelope_with_defaults(
 ) -> None:
     page = await list_page(client, user_headers)
 
-    assert page == {"items": [], "total": 0, "limit": 20, "offset": 0}
+    assert page == {"items": [], "total": 0, "limit": 20, "next_cursor": None}
 
 
 async def test_default_page_is_20_items_with_the_full_total(
@@ -429,7 +432,7 @@ async def test_default_page_is_20_items_with_the_full_total(
     assert page["total"] == 23
 
 
-async def test_last_page_and_beyond_the_end(
+async def test_cursors_walk_to_the_last_page_which_has_none(
     client: httpx.AsyncClient,
     db_session: AsyncSession,
     user: User,
@@ -437,13 +440,18 @@ async def test_last_page_and_beyond_the_end(
 ) -> None:
     await create_items(db_session, user, 5, title="Item {n}")
 
-    last = await list_page(client, user_headers, sort="title", limit=2, offset=4)
-    beyond = await list_page(client, user_headers, sort="title", limit=2, offset=10)
+    pages = await walk_pages(
+        client, ITEMS, user_headers, sort="title", limit=2, count="exact"
+    )
 
-    assert titles(last) == ["Item 5"]
-    assert last["total"] == 5
-    assert (last["limit"], last["offset"]) == (2, 4)
-    assert beyond == {"items": [], "total": 5, "limit": 2, "offset": 10}
+    assert [titles(page) for page in pages] == [
+        ["Item 1", "Item 2"],
+        ["Item 3", "Item 4"],
+        ["Item 5"],
+    ]
+    assert [page["total"] for page in pages] == [5, 5, 5]
+    assert [page["limit"] for page in pages] == [2, 2, 2]
+    assert pages[-1]["next_cursor"] is None
 
 
 @pytest.mark.parametrize(
@@ -452,7 +460,9 @@ async def test_last_page_and_beyond_the_end(
         ({"limit": 0}, "limit"),
         ({"limit": 101}, "limit"),
         ({"limit": "ten"}, "limit"),
-        ({"offset": -1}, "offset"),
+        ({"cursor": ""}, "cursor"),
+        ({"cursor": "x" * 1025}, "cursor"),
+        ({"count": "estimate"}, "count"),
         ({"created_after": "yesterday"}, "created_after"),
         # Numbers are not date-times (pydantic would take them as Unix time).
         ({"created_after": "0"}, "created_after"),
@@ -566,11 +576,8 @@ async def test_pages_of_identical_values_have_no_duplicates_or_gaps(
         db_session, user, 25, title="Same title", created_at=same_moment
     )
 
-    seen: list[str] = []
-    for offset in range(0, 28, 7):
-        page = await list_page(client, user_headers, sort=sort, limit=7, offset=offset)
-        assert page["total"] == 25
-        seen += [item["id"] for item in page["items"]]
+    pages = await walk_pages(client, ITEMS, user_headers, sort=sort, limit=7)
+    seen = [item["id"] for page in pages for item in page["items"]]
     one_page = await list_page(client, user_headers, sort=sort, limit=100)
 
     assert len(seen) == 25
@@ -631,9 +638,8 @@ async def test_total_counts_the_filtered_set_across_pages(
     await create_items(db_session, user, 6, title="report {n}")
     await create_items(db_session, user, 4, title="invoice {n}")
 
-    first = await list_page(client, user_headers, q="report", limit=4, sort="title")
-    second = await list_page(
-        client, user_headers, q="report", limit=4, offset=4, sort="title"
+    first, second = await walk_pages(
+        client, ITEMS, user_headers, q="report", limit=4, sort="title", count="exact"
     )
 
     assert first["total"] == second["total"] == 6

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.session import session_scope
 from app.models import Item, User
 from tests.fixtures.items import create_item
+from tests.fixtures.listing import walk_pages
 from tests.fixtures.smtp import Mailbox
 from tests.fixtures.users import DEFAULT_PASSWORD, create_user, login
 
@@ -42,6 +43,8 @@ def new_user(email: str, **fields: Any) -> dict[str, Any]:
 async def list_users(
     client: httpx.AsyncClient, headers: dict[str, str], **params: Any
 ) -> httpx.Response:
+    """One page, with its exact total unless `count` says otherwise."""
+    params.setdefault("count", "exact")
     return await client.get(USERS, params=params, headers=headers)
 
 
@@ -93,7 +96,7 @@ async def test_listing_is_newest_first_in_the_envelope(
 
     assert response.status_code == 200
     body = response.json()
-    assert (body["total"], body["limit"], body["offset"]) == (6, 20, 0)
+    assert (body["total"], body["limit"], body["next_cursor"]) == (6, 20, None)
     assert [user["email"] for user in body["items"]] == [
         "member5@example.com",
         "member4@example.com",
@@ -105,24 +108,34 @@ async def test_listing_is_newest_first_in_the_envelope(
     assert "hashed_password" not in body["items"][0]
 
 
-async def test_listing_pages_with_limit_and_offset(
+async def test_listing_pages_with_limit_and_cursor(
     client: httpx.AsyncClient, superuser_headers: dict[str, str], five_users: list[User]
 ) -> None:
+    first = (
+        await list_users(client, superuser_headers, limit=2, sort="created_at")
+    ).json()
     response = await list_users(
-        client, superuser_headers, limit=2, offset=2, sort="created_at"
+        client,
+        superuser_headers,
+        limit=2,
+        sort="created_at",
+        cursor=first["next_cursor"],
     )
 
     assert response.json()["total"] == 6
     assert emails_of(response) == ["member2@example.com", "member3@example.com"]
 
 
-async def test_offset_past_the_end_is_an_empty_page_with_the_total(
+async def test_total_is_null_unless_asked_for(
     client: httpx.AsyncClient, superuser_headers: dict[str, str], five_users: list[User]
 ) -> None:
-    response = await list_users(client, superuser_headers, limit=100, offset=6)
+    response = await client.get(USERS, params={"limit": 4}, headers=superuser_headers)
 
     assert response.status_code == 200
-    assert response.json() == {"items": [], "total": 6, "limit": 100, "offset": 6}
+    body = response.json()
+    assert body["total"] is None
+    assert len(body["items"]) == 4
+    assert body["next_cursor"]
 
 
 @pytest.mark.parametrize(
@@ -130,7 +143,7 @@ async def test_offset_past_the_end_is_an_empty_page_with_the_total(
     [
         ({"limit": 0}, "limit"),
         ({"limit": 101}, "limit"),
-        ({"offset": -1}, "offset"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
         ({"limit": "many"}, "limit"),
         ({"is_active": "maybe"}, "is_active"),
         ({"created_after": "yesterday"}, "created_after"),
@@ -234,14 +247,13 @@ async def test_pages_over_equal_sort_keys_are_stable_and_complete(
         [str(u.id) for u in [superuser, *twins]], reverse=sort.startswith("-")
     )
 
-    pages = [
-        await list_users(client, superuser_headers, sort=sort, limit=3, offset=offset)
-        for offset in (0, 3, 6)
-    ]
+    pages = await walk_pages(
+        client, USERS, superuser_headers, sort=sort, limit=3, count="exact"
+    )
 
-    seen = [user["id"] for page in pages for user in page.json()["items"]]
+    seen = [user["id"] for page in pages for user in page["items"]]
     assert seen == expected_ids
-    assert {page.json()["total"] for page in pages} == {7}
+    assert {page["total"] for page in pages} == {7}
 
 
 # --- GET /users: filters ---------------------------------------------------------
