@@ -306,13 +306,17 @@ export type PageAuditEventRead = {
      */
     limit: number;
     /**
-     * Offset
+     * Next Cursor
+     *
+     * Pass as `cursor` (with the same `sort` and filters) for the next page; null on the last page.
      */
-    offset: number;
+    next_cursor: string | null;
     /**
      * Total
+     *
+     * How many rows match the filters; only with `count=exact` (null otherwise: counting reads every matching row).
      */
-    total: number;
+    total: number | null;
 };
 
 /**
@@ -328,13 +332,17 @@ export type PageItemRead = {
      */
     limit: number;
     /**
-     * Offset
+     * Next Cursor
+     *
+     * Pass as `cursor` (with the same `sort` and filters) for the next page; null on the last page.
      */
-    offset: number;
+    next_cursor: string | null;
     /**
      * Total
+     *
+     * How many rows match the filters; only with `count=exact` (null otherwise: counting reads every matching row).
      */
-    total: number;
+    total: number | null;
 };
 
 /**
@@ -350,13 +358,17 @@ export type PageSessionRead = {
      */
     limit: number;
     /**
-     * Offset
+     * Next Cursor
+     *
+     * Pass as `cursor` (with the same `sort` and filters) for the next page; null on the last page.
      */
-    offset: number;
+    next_cursor: string | null;
     /**
      * Total
+     *
+     * How many rows match the filters; only with `count=exact` (null otherwise: counting reads every matching row).
      */
-    total: number;
+    total: number | null;
 };
 
 /**
@@ -372,13 +384,17 @@ export type PageUserRead = {
      */
     limit: number;
     /**
-     * Offset
+     * Next Cursor
+     *
+     * Pass as `cursor` (with the same `sort` and filters) for the next page; null on the last page.
      */
-    offset: number;
+    next_cursor: string | null;
     /**
      * Total
+     *
+     * How many rows match the filters; only with `count=exact` (null otherwise: counting reads every matching row).
      */
-    total: number;
+    total: number | null;
 };
 
 /**
@@ -720,9 +736,17 @@ export type AuditListAuditEventsData = {
          */
         limit?: number;
         /**
-         * Offset
+         * Cursor
+         *
+         * The `next_cursor` of the previous page (with the same `sort` and filters); absent for the first page.
          */
-        offset?: number;
+        cursor?: string | null;
+        /**
+         * Count
+         *
+         * `exact`: also count the whole filtered set (`total`); it reads every matching row, so ask only when it is shown.
+         */
+        count?: 'exact' | null;
         /**
          * Sort
          *
@@ -1235,9 +1259,17 @@ export type ItemsListItemsData = {
          */
         limit?: number;
         /**
-         * Offset
+         * Cursor
+         *
+         * The `next_cursor` of the previous page (with the same `sort` and filters); absent for the first page.
          */
-        offset?: number;
+        cursor?: string | null;
+        /**
+         * Count
+         *
+         * `exact`: also count the whole filtered set (`total`); it reads every matching row, so ask only when it is shown.
+         */
+        count?: 'exact' | null;
         /**
          * Sort
          *
@@ -1658,9 +1690,17 @@ export type UsersListUsersData = {
          */
         limit?: number;
         /**
-         * Offset
+         * Cursor
+         *
+         * The `next_cursor` of the previous page (with the same `sort` and filters); absent for the first page.
          */
-        offset?: number;
+        cursor?: string | null;
+        /**
+         * Count
+         *
+         * `exact`: also count the whole filtered set (`total`); it reads every matching row, so ask only when it is shown.
+         */
+        count?: 'exact' | null;
         /**
          * Sort
          *
@@ -2154,9 +2194,17 @@ export type SessionsListSessionsData = {
          */
         limit?: number;
         /**
-         * Offset
+         * Cursor
+         *
+         * The `next_cursor` of the previous page (with the same `sort` and filters); absent for the first page.
          */
-        offset?: number;
+        cursor?: string | null;
+        /**
+         * Count
+         *
+         * `exact`: also count the whole filtered set (`total`); it reads every matching row, so ask only when it is shown.
+         */
+        count?: 'exact' | null;
         /**
          * Sort
          *

@@ -20,30 +20,39 @@ export function SearchForm({ initial = '', onSearch }: { initial?: string; onSea
   );
 }
 
-/** Previous / next over a list of `total` rows shown `pageSize` at a time; `page` starts at 1. */
+/**
+ * Previous / next over a list paged by cursor: `page` starts at 1, `total` is
+ * the list's exact count (asked for with `count: 'exact'`), `hasNext` whether
+ * the page came with a `next_cursor`.
+ */
 export function Pager({
   page,
   pageSize,
   total,
+  hasNext,
   noun,
-  onPage,
+  onPrevious,
+  onNext,
 }: {
   page: number;
   pageSize: number;
-  total: number;
+  total: number | null;
+  hasNext: boolean;
   noun: [singular: string, plural: string];
-  onPage: (page: number) => void;
+  onPrevious: () => void;
+  onNext: () => void;
 }) {
-  const pages = Math.max(1, Math.ceil(total / pageSize));
+  const counted = total ?? 0;
+  const pages = Math.max(1, Math.ceil(counted / pageSize), page);
   return (
     <nav className="pager" aria-label="Pages">
-      <button type="button" disabled={page <= 1} onClick={() => onPage(page - 1)}>
+      <button type="button" disabled={page <= 1} onClick={onPrevious}>
         Previous
       </button>
       <span>
-        Page {page} of {pages} ({total} {total === 1 ? noun[0] : noun[1]})
+        Page {page} of {pages} ({counted} {counted === 1 ? noun[0] : noun[1]})
       </span>
-      <button type="button" disabled={page >= pages} onClick={() => onPage(page + 1)}>
+      <button type="button" disabled={!hasNext} onClick={onNext}>
         Next
       </button>
     </nav>

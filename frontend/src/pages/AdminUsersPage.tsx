@@ -15,7 +15,9 @@ export function AdminUsersPage() {
   const { user: me } = useAuth();
   const [search, setSearch] = useState('');
   const [active, setActive] = useState<ActiveFilter>('all');
-  const [page, setPage] = useState(1);
+  // The cursor of every page walked so far: Previous drops the last one.
+  const [trail, setTrail] = useState<string[]>([]);
+  const cursor = trail.at(-1);
   const listUsers = useCallback(
     () =>
       usersListUsers({
@@ -24,10 +26,11 @@ export function AdminUsersPage() {
           is_active: active === 'all' ? undefined : active === 'active',
           sort: 'email',
           limit: PAGE_SIZE,
-          offset: (page - 1) * PAGE_SIZE,
+          cursor,
+          count: 'exact',
         },
       }),
-    [search, active, page],
+    [search, active, cursor],
   );
   const { data: listing, failure, setFailure, reload: load } = useQuery(listUsers);
 
@@ -48,7 +51,7 @@ export function AdminUsersPage() {
       <div className="toolbar">
         <SearchForm
           onSearch={(text) => {
-            setPage(1);
+            setTrail([]);
             setSearch(text);
           }}
         />
@@ -57,7 +60,7 @@ export function AdminUsersPage() {
           <select
             value={active}
             onChange={(e) => {
-              setPage(1);
+              setTrail([]);
               setActive(e.target.value as ActiveFilter);
             }}
           >
@@ -105,7 +108,15 @@ export function AdminUsersPage() {
               ))}
             </tbody>
           </table>
-          <Pager page={page} pageSize={PAGE_SIZE} total={listing.total} noun={['user', 'users']} onPage={setPage} />
+          <Pager
+            page={trail.length + 1}
+            pageSize={PAGE_SIZE}
+            total={listing.total}
+            hasNext={listing.next_cursor !== null}
+            noun={['user', 'users']}
+            onPrevious={() => setTrail(trail.slice(0, -1))}
+            onNext={() => listing.next_cursor && setTrail([...trail, listing.next_cursor])}
+          />
         </>
       )}
     </section>

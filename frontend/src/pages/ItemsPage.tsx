@@ -19,15 +19,21 @@ const SORTS: { value: Sort; label: string }[] = [
   { value: '-updated_at', label: 'Recently changed' },
 ];
 
-/** Your items: the list's search, sort and page live in the URL (shareable, back button). */
+/**
+ * Your items: the list's search, sort and page live in the URL (shareable, back
+ * button). A page is reached by cursor: the URL keeps the `cursor` of every page
+ * walked so far, so Previous goes back one and the page number is their count + 1.
+ */
 export function ItemsPage() {
   const [params, setParams] = useSearchParams();
   const q = params.get('q') ?? '';
   const sort = (SORTS.find((option) => option.value === params.get('sort'))?.value ?? '-created_at') as Sort;
-  const page = Math.max(1, Number(params.get('page')) || 1);
+  const trail = params.getAll('cursor');
+  const cursor = trail.at(-1);
+  const page = trail.length + 1;
   const listItems = useCallback(
-    () => itemsListItems({ query: { q: q || undefined, sort, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE } }),
-    [q, sort, page],
+    () => itemsListItems({ query: { q: q || undefined, sort, limit: PAGE_SIZE, cursor, count: 'exact' } }),
+    [q, sort, cursor],
   );
   const { data: listing, failure, reload: load } = useQuery(listItems);
 
@@ -37,6 +43,14 @@ export function ItemsPage() {
       if (value) next.set(key, value);
       else next.delete(key);
     }
+    next.delete('cursor'); // a new search or sort starts at its first page
+    setParams(next);
+  }
+
+  function changeTrail(cursors: string[]) {
+    const next = new URLSearchParams(params);
+    next.delete('cursor');
+    for (const each of cursors) next.append('cursor', each);
     setParams(next);
   }
 
@@ -47,10 +61,10 @@ export function ItemsPage() {
       <h1>Items</h1>
       <NewItemForm onCreated={load} />
       <div className="toolbar">
-        <SearchForm initial={q} onSearch={(text) => changeParams({ q: text, page: null })} />
+        <SearchForm initial={q} onSearch={(text) => changeParams({ q: text })} />
         <label>
           Sort by
-          <select value={sort} onChange={(e) => changeParams({ sort: e.target.value, page: null })}>
+          <select value={sort} onChange={(e) => changeParams({ sort: e.target.value })}>
             {SORTS.map((option) => (
               <option key={option.value} value={option.value}>
                 {option.label}
@@ -75,8 +89,10 @@ export function ItemsPage() {
             page={page}
             pageSize={PAGE_SIZE}
             total={listing.total}
+            hasNext={listing.next_cursor !== null}
             noun={['item', 'items']}
-            onPage={(next) => changeParams({ page: String(next) })}
+            onPrevious={() => changeTrail(trail.slice(0, -1))}
+            onNext={() => listing.next_cursor && changeTrail([...trail, listing.next_cursor])}
           />
         </>
       )}
