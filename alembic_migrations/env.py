@@ -9,6 +9,7 @@ past it. On SQLite it is a lock on a file beside the database.
 
 import asyncio
 import fcntl
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from logging.config import fileConfig
@@ -19,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from app.core.startup_errors import database_problem, exit_with, load_settings_or_exit
+from app.db.base import ONLY_ON_DIALECTS
 from app.db.session import create_engine
 from app.models import Base
 
@@ -31,6 +33,26 @@ if config.config_file_name is not None and config.attributes.get(
 target_metadata = Base.metadata
 # Any fixed bigint will do, as long as every gatehouse instance uses the same.
 MIGRATION_LOCK_KEY = int.from_bytes(b"gatehous")
+
+
+# Alembic cannot reflect SQLite's expression indexes and warns about each one
+# the models declare, before `include_object` has left the PostgreSQL-only
+# ones out of the comparison.
+warnings.filterwarnings(
+    "ignore",
+    message="autogenerate skipping metadata-specified expression-based index "
+    r"'ix_items_\w+_trgm'; dialect 'sqlite'",
+)
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Leave out of the comparison what exists on other dialects only."""
+    if type_ != "index" or reflected:
+        return True
+    dialects = getattr(obj, "info", {}).get(ONLY_ON_DIALECTS)
+    return dialects is None or context.get_context().dialect.name in dialects
 
 
 def database_url() -> str:
@@ -50,6 +72,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
         render_as_batch=url.startswith("sqlite"),
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -98,6 +121,7 @@ def do_run_migrations(connection: Connection) -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Index, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -20,6 +20,17 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# `Index.info` key naming the only dialects an index exists on; Alembic's
+# autogenerate (alembic_migrations/env.py) skips it on the others.
+ONLY_ON_DIALECTS = "only_on_dialects"
+
+
+def postgresql_only(index: Index) -> Index:
+    """`index` is created on PostgreSQL only (create_all and Alembic alike)."""
+    index.info[ONLY_ON_DIALECTS] = ("postgresql",)
+    return index.ddl_if(dialect="postgresql")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

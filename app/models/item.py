@@ -1,10 +1,10 @@
 import uuid
 
 from fastapi_users_db_sqlalchemy.generics import GUID
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, TimestampMixin
+from app.db.base import Base, TimestampMixin, postgresql_only
 
 
 class Item(TimestampMixin, Base):
@@ -31,4 +31,23 @@ class Item(TimestampMixin, Base):
         Index("ix_items_created_at", "created_at"),
         Index("ix_items_updated_at_id", "updated_at", "id"),
         Index("ix_items_title_id", "title", "id"),
+        # The search (`q`: lower(column) LIKE '%text%') over everyone's items
+        # reads trigram indexes on PostgreSQL (pg_trgm) instead of every row;
+        # SQLite has no such index and scans, which is fine at its sizes.
+        postgresql_only(
+            Index(
+                "ix_items_title_trgm",
+                func.lower(title).label("title_lower"),
+                postgresql_using="gin",
+                postgresql_ops={"title_lower": "gin_trgm_ops"},
+            )
+        ),
+        postgresql_only(
+            Index(
+                "ix_items_description_trgm",
+                func.lower(description).label("description_lower"),
+                postgresql_using="gin",
+                postgresql_ops={"description_lower": "gin_trgm_ops"},
+            )
+        ),
     )
