@@ -5,7 +5,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from app.api.errors import register_error_handlers
 from app.api.openapi import operation_id
@@ -26,11 +25,12 @@ from app.db.session import (
     wait_for_background_tasks,
 )
 from app.email import EmailQueue, OutboxWorker, create_mailer
+from app.middleware.cors import CORSMiddleware
 from app.middleware.input_guard import UnstorableInputMiddleware
 from app.middleware.limits import RequestLimitsMiddleware
 from app.middleware.metrics import MetricsMiddleware, build_registry
 from app.middleware.request_context import RequestContextMiddleware
-from app.middleware.security_headers import SecurityHeadersMiddleware, docs_csp
+from app.middleware.security_headers import docs_csp
 
 # How long a stopping app lets its outbox worker finish the email it is sending.
 WORKER_STOP_GRACE_SECONDS = 10
@@ -104,8 +104,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jwt_strategy = build_jwt_strategy(settings)
     app.state.limits = Limits(settings, RateLimiter(settings.REDIS_URL))
 
-    # Added innermost first: a request meets SecurityHeaders first, the input
-    # guard last. All are pure ASGI so a client disconnect cancels the handler.
+    # Added innermost first: a request meets RequestContext (ids, security
+    # headers, the access log) first, the input guard last. All are pure ASGI
+    # so a client disconnect cancels the handler.
     app.add_middleware(UnstorableInputMiddleware)
     app.add_middleware(
         RequestLimitsMiddleware,
@@ -125,10 +126,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.metrics_registry = registry
         app.add_middleware(MetricsMiddleware, metrics=request_metrics)
         app.include_router(prometheus.router)
-    app.add_middleware(RequestContextMiddleware)
     docs_pages = render_docs_pages(settings.PROJECT_NAME, openapi_url)
     app.add_middleware(
-        SecurityHeadersMiddleware,
+        RequestContextMiddleware,
         hsts=settings.is_production,
         docs_policy=docs_csp(docs_pages.inline_script_hashes),
     )

@@ -1,8 +1,6 @@
-"""Security headers on every response."""
+"""Security headers on every response (added by `app.middleware.request_context`)."""
 
 from collections.abc import Iterable
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # The API serves JSON; only the docs pages need scripts, styles and images, all
 # served by the app itself (app/api/routes/docs.py).
@@ -32,33 +30,18 @@ DOCS_CSP = docs_csp()
 HSTS = b"max-age=63072000; includeSubDomains"
 
 
-class SecurityHeadersMiddleware:
-    def __init__(
-        self, app: ASGIApp, *, hsts: bool, docs_policy: bytes = DOCS_CSP
-    ) -> None:
-        self.app = app
-        self.hsts = hsts
-        self.docs_policy = docs_policy
+Headers = tuple[tuple[bytes, bytes], ...]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        csp = self.docs_policy if scope["path"].startswith(DOCS_PATHS) else API_CSP
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"content-security-policy", csp),
-                    (b"cross-origin-opener-policy", b"same-origin"),
-                ]
-                if self.hsts:
-                    headers.append((b"strict-transport-security", HSTS))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def security_headers(csp: bytes, hsts: bool) -> Headers:
+    """What every response carries, built once (see `RequestContextMiddleware`)."""
+    headers: list[tuple[bytes, bytes]] = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"content-security-policy", csp),
+        (b"cross-origin-opener-policy", b"same-origin"),
+    ]
+    if hsts:
+        headers.append((b"strict-transport-security", HSTS))
+    return tuple(headers)
