@@ -97,6 +97,12 @@ class SessionJWTStrategy(JWTStrategy[User, uuid.UUID]):
             self._verify_token
         )
 
+    def cached_tokens(self) -> int:
+        """How many verified tokens the process remembers (at most
+        VERIFIED_TOKENS_CACHED: the least recently used are forgotten first)."""
+        cache_info = getattr(self._verify, "cache_info", None)
+        return 0 if cache_info is None else int(cache_info().currsize)
+
     def bound_to(self, request: Request) -> "SessionJWTStrategy":
         # One cache of verified tokens for the whole app.
         return SessionJWTStrategy(
