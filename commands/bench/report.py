@@ -139,6 +139,14 @@ def print_memory(samples: Sequence[MemorySample]) -> None:
                 f"{process.pid:>8} {mebibytes(process.rss_kib):>15} "
                 f"{mebibytes(after.get(process.pid)):>16}"
             )
+    growing = [sample for sample in samples if len(sample.after_scenarios) > 1]
+    if growing:
+        out("\nresident memory after each scenario (MiB, the server's processes)")
+        for sample in growing:
+            steps = ", ".join(
+                f"{name} {mebibytes(kib)}" for name, kib in sample.after_scenarios
+            )
+            out(f"{sample.server} round {sample.round}: {steps}")
 
 
 def print_plans(plans: Sequence[Plan]) -> None:

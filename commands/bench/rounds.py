@@ -73,6 +73,9 @@ class MemorySample:
     round: int
     after_start: list[ProcessMemory]
     after_benchmark: list[ProcessMemory]
+    # The server's resident memory (KiB, all its processes) after each scenario:
+    # which load made it grow, and whether it levels off.
+    after_scenarios: list[tuple[str, int]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -80,6 +83,10 @@ class MemorySample:
             "round": self.round,
             "after_start": [process.as_json() for process in self.after_start],
             "after_benchmark": [process.as_json() for process in self.after_benchmark],
+            "after_scenarios": [
+                {"scenario": name, "vm_rss_kib": kib}
+                for name, kib in self.after_scenarios
+            ],
         }
 
 
@@ -121,6 +128,15 @@ def app_server(
     ]
 
 
+def scenario_name(scenario: Scenario) -> str:
+    function = getattr(scenario, "func", scenario)  # functools.partial
+    return str(getattr(function, "__name__", "scenario")).replace("_", "-")
+
+
+def total_rss(processes: Sequence[ProcessMemory]) -> int:
+    return sum(process.rss_kib for process in processes)
+
+
 def run_rounds(
     servers: Sequence[tuple[ServerSpec, Sequence[Scenario]]],
     rounds: Rounds,
@@ -138,10 +154,14 @@ def run_rounds(
                 started = server.memory()
                 load = make_generator(rounds.generator, server, workdir)
                 bench = Bench(spec.name, http, load, rounds.timing, measured.memo)
+                growth = []
                 for scenario in scenarios:
                     measured.measurements += scenario(bench)
+                    growth.append((scenario_name(scenario), total_rss(server.memory())))
                 finished = server.memory()
-            measured.memory.append(MemorySample(spec.name, number, started, finished))
+            measured.memory.append(
+                MemorySample(spec.name, number, started, finished, growth)
+            )
             # Read once the server has stopped: its last lines are in.
             measured.logs.setdefault(spec.name, []).extend(server.log_lines())
     return measured

@@ -57,8 +57,6 @@ TARGETS = (
     Target("users-me", "ratio", 4.0, "stock"),
     Target("items-list", "ratio", 0.08, "bare"),
     Target("items-create", "ratio", 0.15, "bare"),
-    # A permission check costs at most one indexed query on top of /users/me's.
-    Target("stats", "ratio", 0.8, "users-me"),
     Target("admin-users-latency", "p50", 10),
     Target("health-under-login", "p99", 50),
 )

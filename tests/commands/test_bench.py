@@ -247,7 +247,6 @@ def test_targets_are_judged_pass_or_fail_from_the_measurements(
         ("users-me", "ceiling", 0.5),
         ("users-me", "stock", 4),
         ("items-create", "bare", 0.15),
-        ("stats", "users-me", 0.8),
         ("admin-users-latency", "p50", 10),
     ]
     for verdict in verdicts:
