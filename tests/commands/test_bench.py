@@ -291,6 +291,12 @@ def test_each_servers_memory_is_read_after_start_up_and_after_its_loads(
     app_pids = {s["after_start"][0]["pid"] for s in samples if s["server"] == "app"}
     assert len(app_pids) == REPEATS
     assert "resident memory (VmRSS, MiB)" in small_run.stdout
+    # The app's memory after each of its scenarios, in the order they ran.
+    for sample in (s for s in samples if s["server"] == "app"):
+        steps = sample["after_scenarios"]
+        assert [step["scenario"] for step in steps][:2] == ["health-live", "users-me"]
+        assert all(step["vm_rss_kib"] > 0 for step in steps)
+    assert "resident memory after each scenario" in small_run.stdout
 
 
 def test_deep_pages_are_reached_timed_and_explained(small_run: Run) -> None:
