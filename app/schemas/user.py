@@ -36,6 +36,14 @@ class UserRead(schemas.BaseUser[uuid.UUID]):
     full_name: str | None = None
     created_at: datetime
     updated_at: datetime
+    roles: list[str] = Field(
+        default_factory=list, description="The slugs of the user's roles, sorted."
+    )
+    permissions: list[str] = Field(
+        default_factory=list,
+        description="Effective permissions (their roles', or all for a "
+        "superuser), sorted: show or hide the SPA's UI by them.",
+    )
 
 
 class UserCreate(schemas.BaseUserCreate):
