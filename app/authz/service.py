@@ -29,6 +29,7 @@ from app.authz.errors import (
     UnknownPermissions,
 )
 from app.authz.permissions import ALL_PERMISSIONS, undefined
+from app.db.base import utcnow
 from app.models import Role, User
 from app.models.audit_event import AuditEventKind
 
@@ -127,11 +128,13 @@ async def update_role(
             "after": changes.description,
         }
         role.description = changes.description
-    if after != before:
-        await store.set_role_permissions(session, role, before, after)
     if not changed and after == before:
         return current, False
+    if after != before:
+        await store.set_role_permissions(session, role, before, after)
+        role.updated_at = utcnow()  # the role changed, if only its permissions
     await session.flush()
+    await session.refresh(role)
     _record_role_event(
         session,
         AuditEventKind.ROLE_UPDATED,

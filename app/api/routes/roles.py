@@ -41,8 +41,16 @@ SlugPath = Annotated[str, Path(max_length=64, pattern=ROLE_SLUG_PATTERN)]
 
 
 def role_read(view: RoleView) -> RoleRead:
-    return RoleRead.model_validate(view.role).model_copy(
-        update={"permissions": view.permissions}
+    role = view.role
+    return RoleRead(
+        id=role.id,
+        slug=role.slug,
+        name=role.name,
+        description=role.description,
+        is_system=role.is_system,
+        permissions=view.permissions,
+        created_at=role.created_at,
+        updated_at=role.updated_at,
     )
 
 
