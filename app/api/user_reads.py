@@ -10,17 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz.service import access_of
 from app.models import User
-from app.schemas.user import UserRead
+from app.schemas.user import UserAccountRead, UserRead
 
 
 async def user_reads(session: AsyncSession, users: Sequence[User]) -> list[UserRead]:
     access = await access_of(session, users)
     return [
-        UserRead.model_validate(user).model_copy(
-            update={
-                "roles": access[user.id].roles,
-                "permissions": access[user.id].permissions,
-            }
+        UserRead(
+            **dict(UserAccountRead.model_validate(user)),
+            roles=access[user.id].roles,
+            permissions=access[user.id].permissions,
         )
         for user in users
     ]

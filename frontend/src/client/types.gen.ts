@@ -634,6 +634,47 @@ export type UnpooledDatabaseMetrics = {
 };
 
 /**
+ * UserAccountRead
+ *
+ * An account without its roles: what registration and verification answer
+ * (fastapi-users' own routes, which cannot load them).
+ */
+export type UserAccountRead = {
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Email
+     */
+    email: string;
+    /**
+     * Full Name
+     */
+    full_name?: string | null;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Is Active
+     */
+    is_active?: boolean;
+    /**
+     * Is Superuser
+     */
+    is_superuser?: boolean;
+    /**
+     * Is Verified
+     */
+    is_verified?: boolean;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
  * UserCounts
  */
 export type UserCounts = {
@@ -695,6 +736,9 @@ export type UserCreate = {
 
 /**
  * UserRead
+ *
+ * An account with its roles and effective permissions (built by
+ * `app.api.user_reads`, one query for a whole page).
  */
 export type UserRead = {
     /**
@@ -730,13 +774,13 @@ export type UserRead = {
      *
      * Effective permissions (their roles', or all for a superuser), sorted: show or hide the SPA's UI by them.
      */
-    permissions?: Array<string>;
+    permissions: Array<string>;
     /**
      * Roles
      *
      * The slugs of the user's roles, sorted.
      */
-    roles?: Array<string>;
+    roles: Array<string>;
     /**
      * Updated At
      */
@@ -1192,7 +1236,7 @@ export type AuthRegisterResponses = {
     /**
      * Successful Response
      */
-    201: UserRead;
+    201: UserAccountRead;
 };
 
 export type AuthRegisterResponse = AuthRegisterResponses[keyof AuthRegisterResponses];
@@ -1335,7 +1379,7 @@ export type AuthVerifyResponses = {
     /**
      * Successful Response
      */
-    200: UserRead;
+    200: UserAccountRead;
 };
 
 export type AuthVerifyResponse = AuthVerifyResponses[keyof AuthVerifyResponses];
