@@ -15,6 +15,7 @@ STRONG = {
     "SECRET_KEY": "k" * 48,
     "RESET_PASSWORD_SECRET_KEY": "r" * 48,
     "VERIFICATION_SECRET_KEY": "v" * 48,
+    "MFA_ENCRYPTION_KEY": "m" * 48,
 }
 POSTGRES_URL = "postgresql://app:pw@db.internal:5432/gatehouse"
 

@@ -26,6 +26,13 @@ class AuditEventKind(StrEnum):
     SUPERUSER_GRANTED = "superuser.granted"
     SUPERUSER_REVOKED = "superuser.revoked"
     USER_DELETED = "user.deleted"
+    MFA_ENABLED = "mfa.enabled"
+    MFA_DISABLED = "mfa.disabled"
+    MFA_RESET = "mfa.reset"
+    MFA_VERIFY_SUCCEEDED = "mfa.verify_succeeded"
+    MFA_VERIFY_FAILED = "mfa.verify_failed"
+    MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used"
+    MFA_RECOVERY_CODES_REGENERATED = "mfa.recovery_codes_regenerated"
 
 
 class AuditEvent(Base):

@@ -10,23 +10,42 @@ from app.api.deps import (
     AUTHENTICATED,
     CurrentAccessSession,
     CurrentUser,
+    MfaContextDep,
+    SessionDep,
     UserManagerDep,
 )
-from app.api.rate_limits import enforce_password_change_limit
+from app.api.rate_limits import enforce_password_change_limit, second_factor_attempt
 from app.api.responses import raises
 from app.auth.errors import UpdateUserEmailAlreadyExists, UpdateUserInvalidPassword
 from app.core.errors import TooManyRequests
+from app.mfa import service as mfa_service
+from app.mfa.errors import MfaCodeInvalid, MfaCodeRequired
 from app.models import User
-from app.schemas.user import AccountDeletion, PasswordChange, UserRead, UserSelfUpdate
+from app.schemas.user import (
+    AccountDeletion,
+    MeRead,
+    PasswordChange,
+    UserRead,
+    UserSelfUpdate,
+)
 from app.services import account as account_service
 from app.services.user_errors import InvalidCurrentPassword, LastSuperuser
 
 router = APIRouter(prefix="/users/me", tags=["users"])
 
 
-@router.get("", response_model=UserRead, responses=raises(*AUTHENTICATED))
-async def read_me(user: CurrentUser) -> User:
-    return user
+@router.get("", response_model=MeRead, responses=raises(*AUTHENTICATED))
+async def read_me(user: CurrentUser, session: SessionDep) -> MeRead:
+    """Your account, and whether two-factor authentication is on (one more
+    query, by the user's key, for both MFA fields)."""
+    mfa = await mfa_service.status(session, user.id)
+    return MeRead.model_validate(
+        {
+            **UserRead.model_validate(user).model_dump(),
+            "mfa_enabled": mfa.enabled,
+            "recovery_codes_left": mfa.recovery_codes_left,
+        }
+    )
 
 
 @router.patch(
@@ -37,6 +56,8 @@ async def read_me(user: CurrentUser) -> User:
         InvalidCurrentPassword,
         UpdateUserEmailAlreadyExists,
         UpdateUserInvalidPassword,
+        MfaCodeRequired,
+        MfaCodeInvalid,
         TooManyRequests,
     ),
 )
@@ -44,20 +65,28 @@ async def update_me(
     request: Request,
     access: CurrentAccessSession,
     manager: UserManagerDep,
+    mfa: MfaContextDep,
     changes: UserSelfUpdate,
 ) -> User:
     """Change your own email, name or password.
 
-    A new password or a new email needs `current_password`. A new email makes
+    A new password or a new email needs `current_password`, and with
+    two-factor authentication on also `mfa_code`. A new email makes
     the account unverified, sends a verification email to it and a notice to
     the old address, and signs out every other session. `is_active`,
     `is_superuser` and `is_verified` are ignored.
     """
     if changes.password is not None:
         await enforce_password_change_limit(request, access.user)
-    return await account_service.update_own_account(
-        manager, access.user, changes, session_id=access.session_id, request=request
-    )
+    async with second_factor_attempt(request, access.user):
+        return await account_service.update_own_account(
+            manager,
+            access.user,
+            changes,
+            session_id=access.session_id,
+            mfa=mfa,
+            request=request,
+        )
 
 
 @router.delete(
@@ -81,14 +110,30 @@ async def delete_me(
         *AUTHENTICATED,
         InvalidCurrentPassword,
         UpdateUserInvalidPassword,
+        MfaCodeRequired,
+        MfaCodeInvalid,
         TooManyRequests,
     ),
 )
 async def change_my_password(
-    request: Request, user: CurrentUser, manager: UserManagerDep, data: PasswordChange
+    request: Request,
+    user: CurrentUser,
+    manager: UserManagerDep,
+    mfa: MfaContextDep,
+    data: PasswordChange,
 ) -> None:
-    """Change your password; every session ends, this one included."""
+    """Change your password; every session ends, this one included.
+
+    With two-factor authentication on, `mfa_code` is required too.
+    """
     await enforce_password_change_limit(request, user)
-    await account_service.change_password(
-        manager, user, data.current_password, data.new_password, request
-    )
+    async with second_factor_attempt(request, user):
+        await account_service.change_password(
+            manager,
+            user,
+            data.current_password,
+            data.new_password,
+            mfa=mfa,
+            mfa_code=data.mfa_code,
+            request=request,
+        )

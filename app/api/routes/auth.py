@@ -49,6 +49,9 @@ from app.auth.errors import (
     VerifyUserBadToken,
 )
 from app.core.errors import TooManyRequests, Unauthorized
+from app.mfa.gate import begin_sign_in
+from app.mfa.transport import sign_in_response
+from app.schemas.mfa import MfaRequired
 from app.schemas.user import Email, PasswordReset, UserCreate, UserRead
 from app.services import email_requests
 from app.sessions import service as sessions
@@ -60,6 +63,9 @@ from app.sessions.errors import (
 from app.sessions.transport import clear_refresh_cookie, signed_in_response
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+# The two answers of a login: the session, or the second factor due.
+LoginAnswer = BearerResponse | MfaRequired
 
 
 def _documented(source: APIRouter, path: str, responses: Responses) -> APIRouter:
@@ -176,7 +182,7 @@ async def reset_password(
 
 @router.post(
     "/login",
-    response_model=BearerResponse,
+    response_model=LoginAnswer,
     dependencies=[LoginLimit, LoginFailureAudit],
     responses=raises(LoginBadCredentials, TooManyRequests),
 )
@@ -187,12 +193,17 @@ async def login(
     context: SignInDep,
 ) -> Response:
     """Sign in with email (`username`) and password: an access token in the body,
-    the refresh token in an HttpOnly cookie."""
+    the refresh token in an HttpOnly cookie.
+
+    With two-factor authentication on, the answer is `{"mfa_required": true,
+    "methods": [...]}` instead, with no token and no refresh cookie but a
+    5-minute challenge cookie: finish with `POST /auth/mfa/verify`.
+    """
     user = await manager.authenticate(credentials)
     if user is None or not user.is_active:
         raise LoginBadCredentials()
-    signed_in = await sessions.start_session(session, user, context, method="password")
-    return signed_in_response(signed_in, context.settings)
+    result = await begin_sign_in(session, user, context, method="password")
+    return sign_in_response(result, context.settings)
 
 
 @router.post(

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, status
 from app.api.deps import (
     SUPERUSER,
     CurrentSuperuser,
+    MfaContextDep,
     SessionDep,
     UserManagerDep,
 )
@@ -21,6 +22,8 @@ from app.api.listing import CreatedRangeDep, PageParamsDep, SearchDep, sort_depe
 from app.api.responses import raises
 from app.auth.errors import UpdateUserEmailAlreadyExists, UpdateUserInvalidPassword
 from app.db.listing import SortSpec
+from app.mfa import service as mfa_service
+from app.mfa.errors import MfaNotEnabled
 from app.models import User
 from app.schemas.listing import Page
 from app.schemas.user import (
@@ -188,3 +191,20 @@ async def delete_user(
 ) -> None:
     """Delete a user and everything they own."""
     await users_service.delete_user(manager, actor, target, request)
+
+
+@router.delete(
+    "/{user_id}/mfa",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=raises(*SUPERUSER, UserNotFound, MfaNotEnabled),
+)
+async def reset_user_mfa(
+    actor: CurrentSuperuser,
+    target: TargetUser,
+    session: SessionDep,
+    ctx: MfaContextDep,
+) -> None:
+    """Turn a user's two-factor authentication off (a lost phone and lost
+    recovery codes): their authenticator and recovery codes are deleted, the
+    user is emailed, and the reset is audited."""
+    await mfa_service.reset(session, target, ctx, actor_id=actor.id)
