@@ -1,8 +1,9 @@
 """Second-factor schemas: enrolment, the login challenge, codes."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from fastapi_users.authentication.transport.bearer import BearerResponse
+from pydantic import BaseModel, Discriminator, Field, StringConstraints, Tag
 
 from app.schemas.common import SafeStr
 
@@ -27,6 +28,23 @@ class MfaRequired(BaseModel):
 
     mfa_required: Literal[True] = True
     methods: list[MfaMethod]
+
+
+def _login_answer(value: Any) -> str:
+    flag = (
+        value.get("mfa_required")
+        if isinstance(value, dict)
+        else getattr(value, "mfa_required", None)
+    )
+    return "mfa" if flag else "session"
+
+
+# The two answers of a login, `oneOf` in the schema: the session (access
+# token; the refresh cookie is set), or the second factor due.
+LoginAnswer = Annotated[
+    Annotated[BearerResponse, Tag("session")] | Annotated[MfaRequired, Tag("mfa")],
+    Discriminator(_login_answer),
+]
 
 
 class TotpSetupRead(BaseModel):

@@ -51,7 +51,7 @@ from app.auth.errors import (
 from app.core.errors import TooManyRequests, Unauthorized
 from app.mfa.gate import begin_sign_in
 from app.mfa.transport import sign_in_response
-from app.schemas.mfa import MfaRequired
+from app.schemas.mfa import LoginAnswer
 from app.schemas.user import Email, PasswordReset, UserCreate, UserRead
 from app.services import email_requests
 from app.sessions import service as sessions
@@ -63,9 +63,6 @@ from app.sessions.errors import (
 from app.sessions.transport import clear_refresh_cookie, signed_in_response
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-# The two answers of a login: the session, or the second factor due.
-LoginAnswer = BearerResponse | MfaRequired
 
 
 def _documented(source: APIRouter, path: str, responses: Responses) -> APIRouter:
