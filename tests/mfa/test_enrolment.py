@@ -146,7 +146,8 @@ async def test_the_secret_is_encrypted_and_codes_hashed_at_rest(
     enrolment = await enrol(client, user_headers)
 
     row = await db_session.scalar(select(MfaTotp).where(MfaTotp.user_id == user.id))
-    assert row is not None and row.confirmed_at is not None
+    assert row is not None
+    assert row.confirmed_at is not None
     stored = row.secret_encrypted
     raw_secret = pyotp.TOTP(enrolment.secret).byte_secret()
     assert enrolment.secret not in stored
