@@ -26,7 +26,7 @@ class MfaRequired(BaseModel):
     """The password was right; a second factor is due: `POST /auth/mfa/verify`
     with the challenge cookie this answer set."""
 
-    mfa_required: Literal[True] = True
+    mfa_required: Literal[True]
     methods: list[MfaMethod]
 
 

@@ -15,6 +15,10 @@ const MESSAGES: Record<string, string> = {
   RATE_LIMITED: 'Too many attempts: wait a minute and try again.',
   CANNOT_DEACTIVATE_SELF: 'You cannot deactivate your own account.',
   LAST_SUPERUSER: 'This is the last active superuser.',
+  MFA_CODE_INVALID: 'That code is wrong or was already used.',
+  MFA_CODE_REQUIRED: 'Enter a code from your authenticator app (or a recovery code).',
+  MFA_CHALLENGE_EXPIRED: 'This sign-in has expired: start over with your password.',
+  MFA_CHALLENGE_MISSING: 'This sign-in has expired: start over with your password.',
 };
 
 export function describeError(error: unknown, response?: Response): string {
