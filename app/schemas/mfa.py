@@ -64,7 +64,7 @@ class MfaCode(BaseModel):
 
 
 class MfaDisable(BaseModel):
-    password: Annotated[SafeStr, Field(description="The account's password.")]
+    current_password: Annotated[SafeStr, Field(description="The account's password.")]
     code: Code
 
 

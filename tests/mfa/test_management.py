@@ -31,7 +31,7 @@ async def disable(
     return await client.request(
         "DELETE",
         TOTP_URL,
-        json={"password": password, "code": code},
+        json={"current_password": password, "code": code},
         headers=headers,
     )
 

@@ -127,7 +127,7 @@ async def disable_totp(
 ) -> None:
     """Turn two-factor authentication off: the password and a current code
     (or a recovery code). The recovery codes go too."""
-    await account_service.confirm_password(manager, user, data.password)
+    await account_service.confirm_password(manager, user, data.current_password)
     async with second_factor_attempt(request, user):
         await mfa_service.disable(session, user, data.code, ctx)
 

@@ -364,11 +364,11 @@ export type MfaDisable = {
      */
     code: string;
     /**
-     * Password
+     * Current Password
      *
      * The account's password.
      */
-    password: string;
+    current_password: string;
 };
 
 /**
