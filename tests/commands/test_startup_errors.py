@@ -146,7 +146,6 @@ EXPECTED_PROBLEMS = [
     "  SECRET_KEY: must be set when ENVIRONMENT=production",
     "  RESET_PASSWORD_SECRET_KEY: must be set when ENVIRONMENT=production",
     "  VERIFICATION_SECRET_KEY: is too weak: use at least 32 random characters",
-    "  MFA_ENCRYPTION_KEY: must be set when ENVIRONMENT=production",
     "  REFRESH_COOKIE_SECURE: false is refused when ENVIRONMENT=production",
     "  MAIL_PORT: Input should be a valid integer, unable to parse string as an "
     "integer (got 'not-a-port')",
