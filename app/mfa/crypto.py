@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -68,9 +69,9 @@ class MfaKeys:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "MfaKeys":
-        return cls(
+        return _keys(
             settings.secret("MFA_ENCRYPTION_KEY"),
-            [key.get_secret_value() for key in settings.MFA_ENCRYPTION_OLD_KEYS],
+            tuple(key.get_secret_value() for key in settings.MFA_ENCRYPTION_OLD_KEYS),
         )
 
     def encrypt(self, plaintext: str, *, context: bytes) -> tuple[str, str]:
@@ -106,3 +107,9 @@ class MfaKeys:
 
 def _hmac(key: bytes, code: str) -> str:
     return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _keys(current: str, old: tuple[str, ...]) -> MfaKeys:
+    """Derived once per configuration, not per request."""
+    return MfaKeys(current, list(old))
