@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { authLogin, mfaVerifySecondFactor, usersReadMe, type UserRead } from '../client';
+import { authLogin, mfaVerifySecondFactor, usersReadMe, type MeRead } from '../client';
 import { bareClient } from '../api/clients';
 import { describeError } from '../api/errors';
 import { CSRF_HEADERS, endSessionLocally, logOut, onSignedOut, restoreSession, startSession } from '../api/session';
@@ -18,7 +18,7 @@ type Status = 'restoring' | 'signed-in' | 'signed-out';
 
 type AuthState = {
   status: Status;
-  user: UserRead | null;
+  user: MeRead | null;
   /** Why the user was signed out, for the login page to say. */
   farewell: string | null;
   signIn: (email: string, password: string) => Promise<SignInOutcome>;
@@ -38,7 +38,7 @@ const AuthContext = createContext<AuthState | null>(null);
 
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [status, setStatus] = useState<Status>('restoring');
-  const [user, setUser] = useState<UserRead | null>(null);
+  const [user, setUser] = useState<MeRead | null>(null);
   const [farewell, setFarewell] = useState<string | null>(null);
 
   const signedOut = useCallback((reason: string | null) => {
