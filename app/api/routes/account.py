@@ -4,6 +4,8 @@ Declared under `/users/me` and included before the users router, so `me` is
 never taken for a user id.
 """
 
+from contextlib import nullcontext
+
 from fastapi import APIRouter, Request, status
 
 from app.api.deps import (
@@ -78,7 +80,13 @@ async def update_me(
     """
     if changes.password is not None:
         await enforce_password_change_limit(request, access.user)
-    async with second_factor_attempt(request, access.user):
+    # Only a sent code can be a wrong one (a failed login for the rate limit).
+    guard = (
+        second_factor_attempt(request, access.user)
+        if changes.mfa_code is not None
+        else nullcontext()
+    )
+    async with guard:
         return await account_service.update_own_account(
             manager,
             access.user,
@@ -127,7 +135,12 @@ async def change_my_password(
     With two-factor authentication on, `mfa_code` is required too.
     """
     await enforce_password_change_limit(request, user)
-    async with second_factor_attempt(request, user):
+    guard = (
+        second_factor_attempt(request, user)
+        if data.mfa_code is not None
+        else nullcontext()
+    )
+    async with guard:
         await account_service.change_password(
             manager,
             user,
