@@ -98,17 +98,22 @@ function NameForm({ user }: { user: MeRead }) {
 function EmailForm({ user }: { user: MeRead }) {
   const { reloadUser } = useAuth();
   const [email, setEmail] = useState(user.email);
+  const [current, setCurrent] = useState('');
   const [code, setCode] = useState('');
   async function submit(): Promise<Outcome> {
+    // A new email needs the current password (and with MFA on, a code); it also
+    // signs out every other session.
     const mfa = user.mfa_enabled ? { mfa_code: code.trim() } : {};
-    const { data, error, response } = await usersUpdateMe({ body: { email, ...mfa } });
+    const { data, error, response } = await usersUpdateMe({ body: { email, current_password: current, ...mfa } });
     if (data === undefined) return failed(error, response);
+    setCurrent('');
     await reloadUser();
     return done(`Your email is now ${data.email}: open the link we sent there to verify it.`);
   }
   return (
     <Panel title="Email" submit={submit} button="Change email">
       <EmailField label="New email" value={email} onChange={setEmail} />
+      <PasswordField label="Current password" value={current} onChange={setCurrent} />
       {user.mfa_enabled && <CodeField value={code} onChange={setCode} />}
     </Panel>
   );
