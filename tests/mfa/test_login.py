@@ -317,3 +317,24 @@ async def test_an_inactive_user_cannot_finish_the_sign_in(
 
     assert response.status_code == 401
     assert response.json() == {"detail": "MFA_CHALLENGE_EXPIRED"}
+
+
+async def test_the_challenge_cookie_follows_the_refresh_cookie_settings(
+    app_factory: AppFactory,
+    test_sessionmaker: async_sessionmaker[AsyncSession],
+    browser: httpx.AsyncClient,
+    user: User,
+) -> None:
+    await enrolled(browser, user)
+    cross_site: FastAPI = join_test_transaction(
+        app_factory(REFRESH_COOKIE_SAMESITE="none"), test_sessionmaker
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=cross_site), base_url="https://testserver"
+    ) as http:
+        response = await password_login(http, user.email)
+
+    cookie = challenge_cookie(response)
+    assert cookie is not None
+    assert cookie.attributes["samesite"].lower() == "none"
+    assert {"httponly", "secure"} <= cookie.flags
