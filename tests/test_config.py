@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from app.core import config
+from app.core.settings import base as config
 from app.core.config import PROJECT_ROOT, SECRET_NAMES, Settings
 
 STRONG = {
