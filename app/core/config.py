@@ -1,6 +1,7 @@
 """Application settings, read from the environment (and `.env`) by pydantic-settings."""
 
 import json
+import re
 import secrets
 from functools import lru_cache
 from ipaddress import ip_network
@@ -31,6 +32,9 @@ MIN_SECRET_LENGTH = 32
 PLACEHOLDER_SECRETS = frozenset(
     {"changethis", "changeme", "secret", "change-me", "please-change-me", "dev"}
 )
+
+# The providers with fixed endpoints; OAUTH_OIDC_NAME may not take their slugs.
+BUILT_IN_OAUTH_PROVIDERS = frozenset({"google", "github"})
 
 Environment = Literal["development", "production", "test"]
 
@@ -104,6 +108,8 @@ class Settings(BaseSettings):
     RATE_LIMIT_EMAIL_REQUESTS_PER_IP: str = "20/minute"
     RATE_LIMIT_EMAIL_REQUESTS_PER_ADDRESS: str = "5/minute"
     RATE_LIMIT_PASSWORD_CHANGE_PER_USER: str = "5/minute"
+    # Social login: starting a flow and returning from the provider, per IP each.
+    RATE_LIMIT_OAUTH_PER_IP: str = "30/minute"
 
     # Declared before DATABASE_URL, whose check reads it.
     ALLOW_SQLITE_IN_PRODUCTION: bool = False
@@ -164,6 +170,11 @@ class Settings(BaseSettings):
     RESET_PASSWORD_PATH: str = "/reset-password"
     FORGOT_PASSWORD_PATH: str = "/forgot-password"
     SESSIONS_PATH: str = "/sessions"
+    # Where social login lands in the SPA: ?next=/path on success, ?error=CODE not.
+    OAUTH_CALLBACK_PATH: str = "/auth/callback"
+    # The API's public base URL, as browsers reach it: the OAuth redirect URIs
+    # registered at the providers are {API_URL}/api/v1/auth/oauth/{slug}/callback.
+    API_URL: str = "http://localhost:8000"
     CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     FIRST_SUPERUSER_EMAIL: EmailStr | None = None
@@ -194,6 +205,23 @@ class Settings(BaseSettings):
     MAIL_RETRY_BASE_SECONDS: float = Field(default=30.0, ge=0)
     OUTBOX_WORKER_ENABLED: bool = True
     OUTBOX_POLL_SECONDS: float = Field(default=5.0, gt=0)
+
+    # Social login (see the README, "Social login"): each provider is enabled
+    # when its client id and secret are set.
+    OAUTH_GOOGLE_CLIENT_ID: str = ""
+    OAUTH_GOOGLE_CLIENT_SECRET: SecretStr = SecretStr("")
+    OAUTH_GITHUB_CLIENT_ID: str = ""
+    OAUTH_GITHUB_CLIENT_SECRET: SecretStr = SecretStr("")
+    # One OpenID Connect provider by discovery (Keycloak, Okta, Entra ID, Auth0):
+    # OAUTH_OIDC_NAME is its slug in URLs, e.g. "keycloak".
+    OAUTH_OIDC_NAME: str = ""
+    OAUTH_OIDC_DISPLAY_NAME: str = ""
+    OAUTH_OIDC_DISCOVERY_URL: str = ""
+    OAUTH_OIDC_CLIENT_ID: str = ""
+    OAUTH_OIDC_CLIENT_SECRET: SecretStr = SecretStr("")
+    OAUTH_OIDC_SCOPES: str = "openid email profile"
+    # Every call to a provider (discovery, keys, token, profile) gives up after this.
+    OAUTH_HTTP_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
 
     @field_validator("DATABASE_URL", "MIGRATIONS_DATABASE_URL", "TEST_DATABASE_URL")
     @classmethod
@@ -270,6 +298,7 @@ class Settings(BaseSettings):
         "RATE_LIMIT_EMAIL_REQUESTS_PER_IP",
         "RATE_LIMIT_EMAIL_REQUESTS_PER_ADDRESS",
         "RATE_LIMIT_PASSWORD_CHANGE_PER_USER",
+        "RATE_LIMIT_OAUTH_PER_IP",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
@@ -300,18 +329,85 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("FRONTEND_URL")
+    @field_validator("FRONTEND_URL", "API_URL")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
+    @field_validator("OAUTH_CALLBACK_PATH")
+    @classmethod
+    def _check_callback_path(cls, value: str) -> str:
+        if not value.startswith("/") or value.startswith("//"):
+            raise ValueError("must be a path on the SPA, such as /auth/callback")
+        return value
+
+    @field_validator("OAUTH_OIDC_NAME")
+    @classmethod
+    def _check_oidc_slug(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,31}", value):
+            raise ValueError(
+                "must be a slug for URLs: lower-case letters, digits and '-' "
+                "(at most 32), such as keycloak"
+            )
+        if value in BUILT_IN_OAUTH_PROVIDERS:
+            raise ValueError(f"{value!r} is a built-in provider; choose another slug")
+        return value
+
+    @field_validator("OAUTH_OIDC_SCOPES")
+    @classmethod
+    def _require_openid_scope(cls, value: str) -> str:
+        if "openid" not in value.split():
+            raise ValueError("must include openid (the ID token proves who signed in)")
+        return value
+
     @model_validator(mode="after")
     def _derive_and_check(self) -> "Settings":
+        self._check_oauth_providers()
         if not self.CORS_ORIGINS:
             self.CORS_ORIGINS = [self.FRONTEND_URL]
         if not self.is_production:
             self._fill_development_secrets()
         return self
+
+    def _check_oauth_providers(self) -> None:
+        """A half-configured provider is a mistake to report, not to ignore."""
+        problems: list[str] = []
+        for prefix in ("OAUTH_GOOGLE", "OAUTH_GITHUB", "OAUTH_OIDC"):
+            client_id = getattr(self, f"{prefix}_CLIENT_ID")
+            secret = getattr(self, f"{prefix}_CLIENT_SECRET").get_secret_value()
+            if bool(client_id) != bool(secret):
+                missing = (
+                    f"{prefix}_CLIENT_SECRET" if client_id else f"{prefix}_CLIENT_ID"
+                )
+                problems.append(f"{missing}: must be set with the other one")
+        oidc = {
+            "OAUTH_OIDC_NAME": self.OAUTH_OIDC_NAME,
+            "OAUTH_OIDC_DISCOVERY_URL": self.OAUTH_OIDC_DISCOVERY_URL,
+            "OAUTH_OIDC_CLIENT_ID": self.OAUTH_OIDC_CLIENT_ID,
+        }
+        if any(oidc.values()):
+            problems.extend(
+                f"{name}: must be set to use an OpenID Connect provider"
+                for name, value in oidc.items()
+                if not value
+            )
+        url = self.OAUTH_OIDC_DISCOVERY_URL
+        if url and not url.startswith(("https://", "http://")):
+            problems.append("OAUTH_OIDC_DISCOVERY_URL: must be an http(s) URL")
+        if self.is_production and url and not url.startswith("https://"):
+            problems.append(
+                "OAUTH_OIDC_DISCOVERY_URL: must be https when ENVIRONMENT=production"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    @property
+    def oauth_enabled(self) -> bool:
+        return bool(
+            self.OAUTH_GOOGLE_CLIENT_ID
+            or self.OAUTH_GITHUB_CLIENT_ID
+            or self.OAUTH_OIDC_CLIENT_ID
+        )
 
     def _fill_development_secrets(self) -> None:
         missing = [name for name in SECRET_NAMES if getattr(self, name) is None]

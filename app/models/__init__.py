@@ -4,7 +4,18 @@ from app.db.base import Base
 from app.models.audit_event import AuditEvent
 from app.models.email_outbox import EmailOutbox
 from app.models.item import Item
+from app.models.oauth_account import OAuthAccount
+from app.models.oauth_state import OAuthState
 from app.models.refresh_token import RefreshToken
 from app.models.user import User
 
-__all__ = ["AuditEvent", "Base", "EmailOutbox", "Item", "RefreshToken", "User"]
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "EmailOutbox",
+    "Item",
+    "OAuthAccount",
+    "OAuthState",
+    "RefreshToken",
+    "User",
+]

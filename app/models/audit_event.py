@@ -26,6 +26,9 @@ class AuditEventKind(StrEnum):
     SUPERUSER_GRANTED = "superuser.granted"
     SUPERUSER_REVOKED = "superuser.revoked"
     USER_DELETED = "user.deleted"
+    USER_REGISTERED_OAUTH = "user.registered.oauth"
+    OAUTH_LINKED = "oauth.linked"
+    OAUTH_UNLINKED = "oauth.unlinked"
 
 
 class AuditEvent(Base):
