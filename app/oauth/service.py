@@ -29,6 +29,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from app.audit.recorder import record_user_event
 from app.auth.client import ClientInfo
 from app.core.config import API_PREFIX, Settings
+from app.db.listing import PageParams, SortSpec, fetch_page
 from app.db.session import release_connection, session_scope
 from app.models import OAuthAccount, RefreshToken, User
 from app.models.audit_event import AuditEventKind
@@ -315,13 +316,18 @@ async def connect_identity(
 # --- the user's identities --------------------------------------------------------
 
 
-async def list_accounts(session: AsyncSession, user: User) -> list[OAuthAccount]:
-    rows = await session.scalars(
-        select(OAuthAccount)
-        .where(OAuthAccount.user_id == user.id)
-        .order_by(OAuthAccount.created_at, OAuthAccount.id)
+async def list_accounts(
+    session: AsyncSession, user: User, page: PageParams
+) -> tuple[list[OAuthAccount], int]:
+    """The user's identities, oldest first, a page of them."""
+    return await fetch_page(
+        session,
+        select(OAuthAccount).where(OAuthAccount.user_id == user.id),
+        page=page,
+        sort=SortSpec(field="created_at", descending=False),
+        sortable={"created_at": OAuthAccount.created_at},
+        tiebreaker=OAuthAccount.id,
     )
-    return list(rows)
 
 
 async def disconnect(
