@@ -1,0 +1,201 @@
+"""Signing in with each provider, and which account an identity lands in."""
+
+import uuid
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import AuditEvent, OAuthAccount, User
+from app.models.audit_event import AuditEventKind
+from tests.fixtures.oauth import (
+    GITHUB_AUTHORIZE_ENDPOINT,
+    GOOGLE_AUTHORIZE_ENDPOINT,
+    GOOGLE_CLIENT_ID,
+    OIDC_CLIENT_ID,
+    OIDC_SLUG,
+    PROVIDERS_PATH,
+    Fakes,
+    Landing,
+    OIDCServer,
+    come_back,
+    provider_url,
+    query_of,
+    s256,
+)
+from tests.fixtures.sessions import ME_URL, bearer, refresh, refresh_cookie
+
+
+def unique_email(prefix: str = "someone") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
+
+
+async def google_login(
+    browser: httpx.AsyncClient, fakes: Fakes, next: str = "/", **claims: object
+) -> Landing:
+    url = await provider_url(browser, "google", next=next)
+    return await come_back(browser, fakes.google.consent(url, **claims))
+
+
+async def github_login(
+    browser: httpx.AsyncClient,
+    fakes: Fakes,
+    *,
+    id: int,
+    emails: list[dict[str, object]],
+    next: str = "/",
+) -> Landing:
+    url = await provider_url(browser, "github", next=next)
+    return await come_back(browser, fakes.github.consent(url, id=id, emails=emails))
+
+
+async def oidc_login(
+    browser: httpx.AsyncClient, oidc: OIDCServer, sub: str, next: str = "/"
+) -> Landing:
+    url = await provider_url(browser, OIDC_SLUG, next=next)
+    return await come_back(browser, oidc.consent(url, sub))
+
+
+async def me(browser: httpx.AsyncClient) -> dict[str, object]:
+    """The SPA's next steps: refresh for an access token, then read the account."""
+    refreshed = await refresh(browser)
+    assert refreshed.status_code == 200, refreshed.text
+    response = await browser.get(
+        ME_URL, headers=bearer(refreshed.json()["access_token"])
+    )
+    assert response.status_code == 200
+    body: dict[str, object] = response.json()
+    return body
+
+
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    user: User | None = await session.scalar(select(User).where(User.email == email))
+    return user
+
+
+async def accounts_of(session: AsyncSession, user_id: object) -> list[OAuthAccount]:
+    rows = await session.scalars(
+        select(OAuthAccount).where(OAuthAccount.user_id == user_id)
+    )
+    return list(rows)
+
+
+# --- the three providers ------------------------------------------------------------
+
+
+async def test_providers_lists_the_enabled_ones(
+    oauth_browser: httpx.AsyncClient,
+) -> None:
+    response = await oauth_browser.get(PROVIDERS_PATH)
+
+    assert response.status_code == 200
+    assert response.json() == [
+        {"slug": "google", "display_name": "Google"},
+        {"slug": "github", "display_name": "GitHub"},
+        {"slug": OIDC_SLUG, "display_name": "Company SSO"},
+    ]
+
+
+async def test_no_provider_configured_lists_none(client: httpx.AsyncClient) -> None:
+    response = await client.get(PROVIDERS_PATH)
+
+    assert response.status_code == 200
+    assert response.json() == []
+
+
+async def test_oidc_sign_in_creates_a_verified_account_and_a_session(
+    oauth_browser: httpx.AsyncClient, oidc: OIDCServer, db_session: AsyncSession
+) -> None:
+    email = unique_email("oidc")
+    sub = f"sub-{uuid.uuid4()}"
+    oidc.set_user(sub, email=email, email_verified=True, name="Olga Idc")
+
+    url = await provider_url(oauth_browser, OIDC_SLUG, next="/dashboard?tab=2")
+    params = query_of(url)
+    assert url.startswith(oidc.url + "/oauth2/authorize?")
+    assert params["client_id"] == OIDC_CLIENT_ID
+    assert params["redirect_uri"] == (
+        f"https://testserver/api/v1/auth/oauth/{OIDC_SLUG}/callback"
+    )
+    assert params["code_challenge_method"] == "S256"
+    assert params["nonce"]
+    assert params["state"]
+    assert params["scope"] == "openid email profile"
+
+    landed = await come_back(oauth_browser, oidc.consent(url, sub))
+
+    assert landed.params == {"next": "/dashboard?tab=2"}
+    cookie = refresh_cookie(landed.response)
+    assert cookie is not None
+    assert "httponly" in cookie.flags
+    assert "token" not in landed.response.headers["location"]
+    [token_request] = oidc.token_requests()
+    assert s256(token_request.form["code_verifier"]) == params["code_challenge"]
+    body = await me(oauth_browser)
+    assert body["email"] == email
+    assert body["is_verified"] is True
+    assert body["full_name"] == "Olga Idc"
+    user = await user_by_email(db_session, email)
+    assert user is not None
+    assert user.has_usable_password is False
+    [account] = await accounts_of(db_session, user.id)
+    assert (account.provider, account.subject, account.email) == (OIDC_SLUG, sub, email)
+    methods = await db_session.scalars(
+        select(AuditEvent.details).where(
+            AuditEvent.target_user_id == user.id,
+            AuditEvent.kind == AuditEventKind.LOGIN_SUCCEEDED.value,
+        )
+    )
+    assert list(methods) == [{"method": f"oauth:{OIDC_SLUG}"}]
+
+
+async def test_google_sign_in_creates_a_verified_account(
+    oauth_browser: httpx.AsyncClient, fakes: Fakes, db_session: AsyncSession
+) -> None:
+    email = unique_email("google")
+
+    url = await provider_url(oauth_browser, "google", next="/welcome")
+    params = query_of(url)
+    assert url.startswith(GOOGLE_AUTHORIZE_ENDPOINT + "?")
+    assert params["client_id"] == GOOGLE_CLIENT_ID
+    assert params["scope"] == "openid email profile"
+    assert params["nonce"]
+    landed = await come_back(
+        oauth_browser,
+        fakes.google.consent(url, sub="g-1001", email=email, email_verified=True),
+    )
+
+    assert landed.params == {"next": "/welcome"}
+    [token_request] = fakes.google.token_requests
+    assert s256(token_request["code_verifier"]) == params["code_challenge"]
+    body = await me(oauth_browser)
+    assert (body["email"], body["is_verified"]) == (email, True)
+
+
+async def test_github_sign_in_uses_the_verified_primary_address(
+    oauth_browser: httpx.AsyncClient, fakes: Fakes, db_session: AsyncSession
+) -> None:
+    primary = unique_email("octo")
+    url = await provider_url(oauth_browser, "github")
+    assert url.startswith(GITHUB_AUTHORIZE_ENDPOINT + "?")
+    assert "nonce" not in query_of(url)
+
+    landed = await come_back(
+        oauth_browser,
+        fakes.github.consent(
+            url,
+            id=4242,
+            emails=[
+                {"email": unique_email("other"), "primary": False, "verified": True},
+                {"email": primary, "primary": True, "verified": True},
+            ],
+        ),
+    )
+
+    assert landed.params == {"next": "/"}
+    body = await me(oauth_browser)
+    assert (body["email"], body["is_verified"]) == (primary, True)
+    user = await user_by_email(db_session, primary)
+    assert user is not None
+    [account] = await accounts_of(db_session, user.id)
+    assert (account.provider, account.subject) == ("github", "4242")
