@@ -1,13 +1,16 @@
 """Signing in with each provider, and which account an identity lands in."""
 
+import re
 import uuid
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import AuditEvent, OAuthAccount, User
 from app.models.audit_event import AuditEventKind
+from tests.fixtures.app import FRONTEND_URL
 from tests.fixtures.oauth import (
     GITHUB_AUTHORIZE_ENDPOINT,
     GOOGLE_AUTHORIZE_ENDPOINT,
@@ -23,7 +26,25 @@ from tests.fixtures.oauth import (
     query_of,
     s256,
 )
-from tests.fixtures.sessions import ME_URL, bearer, refresh, refresh_cookie
+from tests.fixtures.sessions import (
+    ME_URL,
+    bearer,
+    browser_login,
+    refresh,
+    refresh_cookie,
+)
+from tests.fixtures.smtp import Mailbox
+from tests.fixtures.users import create_user, manager_for
+
+NEW_PASSWORD = "a-brand-new-Passphrase-77"
+
+
+def token_in(email_text: str, path: str) -> str:
+    match = re.search(
+        rf"{re.escape(FRONTEND_URL + path)}\?token=([^\s\"'<>]+)", email_text
+    )
+    assert match is not None, email_text
+    return match.group(1)
 
 
 def unique_email(prefix: str = "someone") -> str:
@@ -199,3 +220,212 @@ async def test_github_sign_in_uses_the_verified_primary_address(
     assert user is not None
     [account] = await accounts_of(db_session, user.id)
     assert (account.provider, account.subject) == ("github", "4242")
+
+
+# --- which account ----------------------------------------------------------------
+
+
+async def test_unverified_provider_email_creates_an_unverified_account(
+    oauth_browser: httpx.AsyncClient,
+    oidc: OIDCServer,
+    db_session: AsyncSession,
+    mailbox: Mailbox,
+) -> None:
+    email = unique_email("unverified")
+    sub = f"sub-{uuid.uuid4()}"
+    oidc.set_user(sub, email=email, email_verified=False)
+
+    landed = await oidc_login(oauth_browser, oidc, sub)
+
+    assert landed.error is None
+    body = await me(oauth_browser)
+    assert (body["email"], body["is_verified"]) == (email, False)
+    # As after registration: the address gets a verification link.
+    [message] = await mailbox.wait_for(email, within=30)
+    assert "/verify-email?token=" in message.part("text/plain")
+
+
+async def test_a_known_identity_signs_in_to_its_account_again(
+    oauth_browser: httpx.AsyncClient, fakes: Fakes, db_session: AsyncSession
+) -> None:
+    email = unique_email("again")
+    claims = {"sub": "g-again", "email": email, "email_verified": True}
+    assert (await google_login(oauth_browser, fakes, **claims)).error is None
+    first = await me(oauth_browser)
+
+    # Same subject, the address changed at Google since.
+    new_email = unique_email("changed")
+    claims["email"] = new_email
+    landed = await google_login(oauth_browser, fakes, **claims)
+
+    assert landed.error is None
+    second = await me(oauth_browser)
+    assert second["id"] == first["id"]
+    assert second["email"] == email  # the account's own address is its own
+    [account] = await accounts_of(db_session, uuid.UUID(str(first["id"])))
+    assert account.email == new_email
+
+
+async def test_a_verified_identity_links_to_the_verified_account_of_its_email(
+    oauth_browser: httpx.AsyncClient,
+    oauth_app: FastAPI,
+    fakes: Fakes,
+    db_session: AsyncSession,
+) -> None:
+    user = await create_user(oauth_app, db_session, email=unique_email("linked"))
+
+    landed = await google_login(
+        oauth_browser,
+        fakes,
+        sub="g-link",
+        email=user.email.upper(),
+        email_verified=True,
+    )
+
+    assert landed.error is None
+    assert (await me(oauth_browser))["id"] == str(user.id)
+    [account] = await accounts_of(db_session, user.id)
+    assert account.subject == "g-link"
+
+
+async def test_an_unverified_local_account_is_never_taken_over(
+    oauth_browser: httpx.AsyncClient,
+    oauth_app: FastAPI,
+    fakes: Fakes,
+    db_session: AsyncSession,
+) -> None:
+    user = await create_user(
+        oauth_app, db_session, email=unique_email("squatted"), is_verified=False
+    )
+
+    landed = await google_login(
+        oauth_browser, fakes, sub="g-squat", email=user.email, email_verified=True
+    )
+
+    assert landed.error == "OAUTH_ACCOUNT_EXISTS"
+    assert refresh_cookie(landed.response) is None
+    assert await accounts_of(db_session, user.id) == []
+
+
+async def test_an_unverified_provider_email_does_not_link_to_an_account(
+    oauth_browser: httpx.AsyncClient,
+    oauth_app: FastAPI,
+    oidc: OIDCServer,
+    db_session: AsyncSession,
+) -> None:
+    user = await create_user(oauth_app, db_session, email=unique_email("victim"))
+    sub = f"sub-{uuid.uuid4()}"
+    oidc.set_user(sub, email=user.email, email_verified=False)
+
+    landed = await oidc_login(oauth_browser, oidc, sub)
+
+    assert landed.error == "OAUTH_ACCOUNT_EXISTS"
+    assert refresh_cookie(landed.response) is None
+    assert await accounts_of(db_session, user.id) == []
+
+
+async def test_github_without_a_verified_primary_address_is_refused(
+    oauth_browser: httpx.AsyncClient, fakes: Fakes, db_session: AsyncSession
+) -> None:
+    email = unique_email("unverified-gh")
+    landed = await github_login(
+        oauth_browser,
+        fakes,
+        id=777,
+        emails=[
+            {"email": email, "primary": True, "verified": False},
+            {"email": unique_email("secondary"), "primary": False, "verified": True},
+        ],
+    )
+
+    assert landed.error == "OAUTH_EMAIL_NOT_VERIFIED"
+    assert refresh_cookie(landed.response) is None
+    assert await user_by_email(db_session, email) is None
+
+
+async def test_an_identity_without_any_email_is_refused(
+    oauth_browser: httpx.AsyncClient, fakes: Fakes
+) -> None:
+    landed = await github_login(oauth_browser, fakes, id=778, emails=[])
+
+    assert landed.error == "OAUTH_EMAIL_MISSING"
+
+
+async def test_a_deactivated_user_cannot_sign_in_with_a_provider(
+    oauth_browser: httpx.AsyncClient, fakes: Fakes, db_session: AsyncSession
+) -> None:
+    email = unique_email("inactive")
+    claims = {"sub": "g-inactive", "email": email, "email_verified": True}
+    assert (await google_login(oauth_browser, fakes, **claims)).error is None
+    user = await user_by_email(db_session, email)
+    assert user is not None
+    user.is_active = False
+    await db_session.commit()
+    oauth_browser.cookies.clear()
+
+    landed = await google_login(oauth_browser, fakes, **claims)
+
+    assert landed.error == "OAUTH_USER_INACTIVE"
+    assert refresh_cookie(landed.response) is None
+
+
+async def test_a_deactivated_account_is_not_linked_by_email(
+    oauth_browser: httpx.AsyncClient,
+    oauth_app: FastAPI,
+    fakes: Fakes,
+    db_session: AsyncSession,
+) -> None:
+    user = await create_user(
+        oauth_app, db_session, email=unique_email("off"), is_active=False
+    )
+
+    landed = await google_login(
+        oauth_browser, fakes, sub="g-off", email=user.email, email_verified=True
+    )
+
+    assert landed.error == "OAUTH_USER_INACTIVE"
+    assert await accounts_of(db_session, user.id) == []
+
+
+async def test_deleting_a_user_deletes_their_identities(
+    oauth_browser: httpx.AsyncClient,
+    oauth_app: FastAPI,
+    fakes: Fakes,
+    db_session: AsyncSession,
+) -> None:
+    email = unique_email("deleted")
+    claims = {"sub": "g-deleted", "email": email, "email_verified": True}
+    assert (await google_login(oauth_browser, fakes, **claims)).error is None
+    user = await user_by_email(db_session, email)
+    assert user is not None
+
+    await manager_for(oauth_app, db_session).delete(user)
+    await db_session.commit()
+
+    assert await accounts_of(db_session, user.id) == []
+
+
+async def test_forgot_password_gives_a_social_account_a_password(
+    oauth_browser: httpx.AsyncClient,
+    fakes: Fakes,
+    db_session: AsyncSession,
+    mailbox: Mailbox,
+) -> None:
+    email = unique_email("setpw")
+    claims = {"sub": "g-setpw", "email": email, "email_verified": True}
+    assert (await google_login(oauth_browser, fakes, **claims)).error is None
+
+    await oauth_browser.post("/api/v1/auth/forgot-password", json={"email": email})
+    [message] = await mailbox.wait_for(email, within=30)
+    token = token_in(message.part("text/plain"), "/reset-password")
+    reset = await oauth_browser.post(
+        "/api/v1/auth/reset-password",
+        json={"token": token, "password": NEW_PASSWORD},
+    )
+
+    assert reset.status_code == 200, reset.text
+    user = await user_by_email(db_session, email)
+    assert user is not None
+    await db_session.refresh(user)
+    assert user.has_usable_password is True
+    await browser_login(oauth_browser, email, NEW_PASSWORD)
