@@ -2,8 +2,14 @@
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
+
+from app.schemas.user import IDN_EMAIL
+
+# As the provider gave it: shown, never validated again.
+ProviderEmail = Annotated[str, WithJsonSchema({"type": "string", **IDN_EMAIL})]
 
 
 class ProviderRead(BaseModel):
@@ -25,6 +31,6 @@ class OAuthAccountRead(BaseModel):
     id: uuid.UUID
     provider: str
     # The address the provider gave at the last sign-in.
-    email: str | None
+    email: ProviderEmail | None
     created_at: datetime
     last_used_at: datetime
