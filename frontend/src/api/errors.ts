@@ -15,6 +15,19 @@ const MESSAGES: Record<string, string> = {
   RATE_LIMITED: 'Too many attempts: wait a minute and try again.',
   CANNOT_DEACTIVATE_SELF: 'You cannot deactivate your own account.',
   LAST_SUPERUSER: 'This is the last active superuser.',
+  LAST_LOGIN_METHOD: 'This is your last way to sign in: set a password (Forgot your password?) or connect another provider first.',
+  OAUTH_ACCOUNT_EXISTS: 'An account already uses this email: sign in with your password, then connect the provider from your profile.',
+  OAUTH_EMAIL_NOT_VERIFIED: 'The provider has not verified your email address.',
+  OAUTH_EMAIL_MISSING: 'The provider did not share an email address.',
+  OAUTH_USER_INACTIVE: 'This account is deactivated.',
+  OAUTH_STATE_INVALID: 'This sign-in expired or was started in another browser: try again.',
+  OAUTH_ACCESS_DENIED: 'The sign-in was cancelled at the provider.',
+  OAUTH_PROVIDER_ERROR: 'The provider could not be reached: try again later.',
+  OAUTH_ID_TOKEN_INVALID: 'The provider\'s answer could not be trusted: try again.',
+  OAUTH_REAUTHENTICATION_REQUIRED: 'Sign in again (within the last 10 minutes) to connect a provider.',
+  OAUTH_IDENTITY_IN_USE: 'This identity is already connected to another account.',
+  OAUTH_PROVIDER_UNKNOWN: 'This sign-in provider is not available.',
+  OAUTH_INVALID_REQUEST: 'The sign-in link is not valid.',
 };
 
 export function describeError(error: unknown, response?: Response): string {

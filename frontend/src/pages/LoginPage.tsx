@@ -3,11 +3,12 @@ import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { useAuth } from '../auth/AuthProvider';
 import { EmailField, PasswordField } from '../components/Fields';
 import { ErrorMessage, Notice } from '../components/Messages';
+import { ProviderButtons } from '../components/SocialLogin';
 
 /**
  * Sign in. The page is a sequence of steps: today the password step only.
- * A second factor adds a step after it (`SignInOutcome` gains its kind), and
- * social login adds provider buttons (from `/auth/providers`) above the form.
+ * A second factor adds a step after it (`SignInOutcome` gains its kind).
+ * Social login's provider buttons (from `/auth/providers`) are above the form.
  */
 export function LoginPage() {
   const { status, farewell, signIn } = useAuth();
@@ -28,6 +29,7 @@ export function LoginPage() {
     <section className="narrow">
       <h1>Sign in</h1>
       <Notice message={farewell} />
+      <ProviderButtons next={next} />
       <PasswordStep onSubmit={signInWithPassword} />
       <p>
         <Link to="/forgot-password">Forgot your password?</Link>

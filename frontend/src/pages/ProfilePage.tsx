@@ -5,6 +5,7 @@ import { describeError } from '../api/errors';
 import { useAuth } from '../auth/AuthProvider';
 import { EmailField, PasswordField, TextField } from '../components/Fields';
 import { ErrorMessage, Notice } from '../components/Messages';
+import { SignInMethodsPanel } from './SignInMethodsPanel';
 
 type Outcome = { error: string | null; notice: string | null };
 type Submit = () => Promise<Outcome>;
@@ -19,6 +20,7 @@ export function ProfilePage() {
       <NameForm user={user} />
       <EmailForm user={user} />
       <PasswordForm />
+      <SignInMethodsPanel />
       <DeleteAccountForm />
     </section>
   );
