@@ -30,7 +30,7 @@ export function SignInMethodsPanel() {
   }
 
   return (
-    <div className="panel" aria-label="Sign-in methods">
+    <section className="panel" aria-label="Sign-in methods">
       <h2>Sign-in methods</h2>
       <ErrorMessage message={failure?.message ?? null} />
       <Notice message={notice} />
@@ -49,6 +49,6 @@ export function SignInMethodsPanel() {
           Connect {provider.display_name}
         </a>
       ))}
-    </div>
+    </section>
   );
 }
