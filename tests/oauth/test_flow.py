@@ -1,6 +1,7 @@
 """The flow's safety: state, browser binding, PKCE, nonce, ID tokens, `next`,
 failing providers and rate limits. Every refusal is a redirect to the SPA."""
 
+import asyncio
 import time
 from datetime import timedelta
 from typing import Any
@@ -466,3 +467,29 @@ async def test_authorize_and_callback_are_rate_limited_per_ip(
     assert third.error == "RATE_LIMITED"
     assert [c.error for c in callbacks] == [None, None]
     assert replay.error == "RATE_LIMITED"
+
+
+# --- single use across concurrent requests --------------------------------------
+
+
+async def test_two_callbacks_racing_with_one_state_sign_in_once(
+    app_factory: AppFactory,
+    oidc_server: OIDCServer,
+    fakes: Fakes,
+    delete_committed_rows: None,
+) -> None:
+    """Each request on its own connection, committing for real (as two instances
+    would): the DELETE ... RETURNING gives the record to one of them only."""
+    application = app_factory(**oauth_settings(oidc_server))
+
+    async with browser_client(application) as browser:
+        redirect = await google_redirect(browser, fakes, "g-race")
+        first, second = await asyncio.gather(
+            come_back(browser, redirect), come_back(browser, redirect)
+        )
+
+    assert sorted([first.error or "", second.error or ""]) == [
+        "",
+        "OAUTH_STATE_INVALID",
+    ]
+    assert len(fakes.google.token_requests) == 1
