@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
 
+from fastapi_users.exceptions import UserAlreadyExists
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -236,22 +238,26 @@ async def resolve_login(
             raise OAuthUserInactive()
         if not (identity.email_verified and existing.is_verified):
             raise OAuthAccountExists()
-        _link(session, existing, identity, context.client)
+        await _link(session, existing, identity, context.client)
         return existing
     return await _create_user(session, identity, context)
 
 
-def _link(
+async def _link(
     session: AsyncSession, user: User, identity: Identity, client: ClientInfo | None
 ) -> None:
-    session.add(
-        OAuthAccount(
-            user_id=user.id,
-            provider=identity.provider,
-            subject=identity.subject,
-            email=identity.email,
-        )
+    account = OAuthAccount(
+        user_id=user.id,
+        provider=identity.provider,
+        subject=identity.subject,
+        email=identity.email,
     )
+    try:
+        async with session.begin_nested():
+            session.add(account)
+    except IntegrityError as exc:
+        # A concurrent first sign-in with the same identity linked it already.
+        raise OAuthIdentityInUse() from exc
     record_user_event(
         session,
         AuditEventKind.OAUTH_LINKED,
@@ -272,15 +278,19 @@ async def _create_user(
     # Only read so far: no transaction (no SQLite write lock) waits on Argon2.
     await release_connection(session)
     unusable = await manager.password_helper_async.hash_async(flows.new_secret())
-    user = await manager.user_db.create(
-        {
-            "email": identity.email,
-            "hashed_password": unusable,
-            "has_usable_password": False,
-            "is_verified": identity.email_verified,
-            "full_name": identity.name,
-        }
-    )
+    try:
+        user = await manager.user_db.create(
+            {
+                "email": identity.email,
+                "hashed_password": unusable,
+                "has_usable_password": False,
+                "is_verified": identity.email_verified,
+                "full_name": identity.name,
+            }
+        )
+    except UserAlreadyExists as exc:
+        # Registered meanwhile (a concurrent request): the linking rules apply.
+        raise OAuthAccountExists() from exc
     record_user_event(
         session,
         AuditEventKind.USER_REGISTERED_OAUTH,
@@ -289,7 +299,7 @@ async def _create_user(
         actor_id=user.id,
         details={"provider": identity.provider},
     )
-    _link(session, user, identity, context.client)
+    await _link(session, user, identity, context.client)
     # As after registration: an unverified address gets a verification email.
     await manager.on_after_register(user)
     return user
@@ -310,7 +320,7 @@ async def connect_identity(
             raise OAuthIdentityInUse()
         _used(account, identity)
         return
-    _link(session, user, identity, client)
+    await _link(session, user, identity, client)
 
 
 # --- the user's identities --------------------------------------------------------
