@@ -493,3 +493,49 @@ async def test_two_callbacks_racing_with_one_state_sign_in_once(
         "OAUTH_STATE_INVALID",
     ]
     assert len(fakes.google.token_requests) == 1
+
+
+@pytest.mark.parametrize("slug", ["google", "github", OIDC_SLUG])
+async def test_each_provider_gets_no_token_request_for_a_bad_state(
+    oauth_browser: httpx.AsyncClient,
+    oauth_app: FastAPI,
+    fakes: Fakes,
+    oidc: OIDCServer,
+    slug: str,
+) -> None:
+    url = await provider_url(oauth_browser, slug)
+    if slug == "google":
+        redirect = fakes.google.consent(
+            url, sub="g-each", email="each@example.com", email_verified=True
+        )
+    elif slug == "github":
+        redirect = fakes.github.consent(url, id=31337, emails=[])
+    else:
+        oidc.set_user("sub-each", email="each@example.com", email_verified=True)
+        redirect = oidc.consent(url, "sub-each")
+
+    tampered = await come_back(oauth_browser, with_query(redirect, state="x" * 43))
+    async with browser_client(oauth_app) as elsewhere:
+        other_browser = await come_back(elsewhere, redirect)
+
+    assert tampered.error == "OAUTH_STATE_INVALID"
+    assert other_browser.error == "OAUTH_STATE_INVALID"
+    token_requests = {
+        "google": len(fakes.google.token_requests),
+        "github": len(fakes.github.token_requests),
+        OIDC_SLUG: len(oidc.token_requests()),
+    }
+    assert token_requests == {"google": 0, "github": 0, OIDC_SLUG: 0}
+    # The browser that started it still finishes it: one token request, then.
+    finished = await come_back(oauth_browser, redirect)
+    assert finished.error in (None, "OAUTH_EMAIL_MISSING")
+    assert (
+        sum(
+            [
+                len(fakes.google.token_requests),
+                len(fakes.github.token_requests),
+                len(oidc.token_requests()),
+            ]
+        )
+        == 1
+    )
