@@ -32,14 +32,25 @@ from app.api.listing import PageParamsDep
 from app.api.rate_limits import enforce_oauth_limit
 from app.api.responses import Responses, raises
 from app.core.config import Settings
-from app.core.errors import TooManyRequests
+from app.core.errors import AppError, TooManyRequests
 from app.oauth import service as oauth
 from app.oauth import state as flows
 from app.oauth.errors import (
     LastLoginMethod,
+    OAuthAccessDenied,
+    OAuthAccountExists,
     OAuthAccountNotFound,
+    OAuthEmailMissing,
+    OAuthEmailNotVerified,
     OAuthError,
+    OAuthIdentityInUse,
+    OAuthIdTokenInvalid,
+    OAuthInvalidRequest,
+    OAuthProviderError,
     OAuthProviderUnknown,
+    OAuthReauthenticationRequired,
+    OAuthStateInvalid,
+    OAuthUserInactive,
 )
 from app.oauth.providers import Provider, Providers
 from app.schemas.listing import Page
@@ -58,29 +69,27 @@ BrowserCookie = Annotated[
     ),
 ]
 
+# What the SPA's callback page can get as `?error=`.
+REDIRECT_ERRORS: tuple[type[AppError], ...] = (
+    OAuthProviderUnknown,
+    OAuthInvalidRequest,
+    OAuthStateInvalid,
+    OAuthAccessDenied,
+    OAuthProviderError,
+    OAuthIdTokenInvalid,
+    OAuthEmailMissing,
+    OAuthEmailNotVerified,
+    OAuthAccountExists,
+    OAuthUserInactive,
+    OAuthReauthenticationRequired,
+    OAuthIdentityInUse,
+    TooManyRequests,
+)
 REDIRECTS: Responses = {
     status.HTTP_302_FOUND: {
-        "description": "To the provider, or to the SPA's callback page with "
-        "`?next=/path` or `?error=CODE` ("
-        + ", ".join(
-            f"`{code}`"
-            for code in (
-                "OAUTH_PROVIDER_UNKNOWN",
-                "OAUTH_INVALID_REQUEST",
-                "OAUTH_STATE_INVALID",
-                "OAUTH_ACCESS_DENIED",
-                "OAUTH_PROVIDER_ERROR",
-                "OAUTH_ID_TOKEN_INVALID",
-                "OAUTH_EMAIL_MISSING",
-                "OAUTH_EMAIL_NOT_VERIFIED",
-                "OAUTH_ACCOUNT_EXISTS",
-                "OAUTH_USER_INACTIVE",
-                "OAUTH_REAUTHENTICATION_REQUIRED",
-                "OAUTH_IDENTITY_IN_USE",
-                "RATE_LIMITED",
-            )
-        )
-        + ")."
+        "description": "To the provider; or to the SPA's callback page with "
+        "`?next=/path` on success or `?error=CODE`: "
+        + " ".join(f"`{e.code}`: {e.describe()}" for e in REDIRECT_ERRORS)
     }
 }
 
