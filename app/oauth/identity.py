@@ -13,6 +13,8 @@ class Identity:
     """
 
     provider: str
+    # The provider's display name, for what the user reads.
+    provider_name: str
     subject: str
     email: str | None
     email_verified: bool

@@ -259,6 +259,7 @@ class OpenIDProvider:
             )
         return Identity(
             provider=self.slug,
+            provider_name=self.display_name,
             subject=str(claims["sub"]),
             email=email,
             email_verified=verified and email is not None,
@@ -395,6 +396,7 @@ class GitHubProvider:
         verified = bool(primary and primary.get("verified") is True)
         return Identity(
             provider=self.slug,
+            provider_name=self.display_name,
             subject=subject,
             # Only the primary address, and only if GitHub verified it.
             email=email if verified else None,

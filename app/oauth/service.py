@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.audit.recorder import record_user_event
+from app.auth.account_emails import AccountEmails
 from app.auth.client import ClientInfo
 from app.core.config import API_PREFIX, Settings
 from app.db.listing import PageParams, SortSpec, fetch_page
@@ -180,7 +181,7 @@ async def complete(
     )
     if flow.intent is flows.Intent.CONNECT:
         assert flow.user_id is not None, "a connect flow names its user"
-        await connect_identity(session, flow.user_id, identity, context.client)
+        await connect_identity(session, flow.user_id, identity, context)
         return Completed(next_path=flow.next_path, signed_in=None)
     user = await resolve_login(session, identity, context)
     return Completed(
@@ -207,6 +208,10 @@ async def _account_of(session: AsyncSession, identity: Identity) -> OAuthAccount
         )
     )
     return account
+
+
+def _emails(context: SignInContext) -> AccountEmails:
+    return AccountEmails(context.settings, context.emails)
 
 
 def _used(account: OAuthAccount, identity: Identity) -> None:
@@ -238,14 +243,20 @@ async def resolve_login(
             raise OAuthUserInactive()
         if not (identity.email_verified and existing.is_verified):
             raise OAuthAccountExists()
-        await _link(session, existing, identity, context.client)
+        await _link(session, existing, identity, context.client, _emails(context))
         return existing
     return await _create_user(session, identity, context)
 
 
 async def _link(
-    session: AsyncSession, user: User, identity: Identity, client: ClientInfo | None
+    session: AsyncSession,
+    user: User,
+    identity: Identity,
+    client: ClientInfo | None,
+    notify: AccountEmails | None,
 ) -> None:
+    """Link the identity to `user`; `notify` tells an existing account's owner
+    (a new account's owner is the one signing in)."""
     account = OAuthAccount(
         user_id=user.id,
         provider=identity.provider,
@@ -258,6 +269,8 @@ async def _link(
     except IntegrityError as exc:
         # A concurrent first sign-in with the same identity linked it already.
         raise OAuthIdentityInUse() from exc
+    if notify is not None:
+        notify.oauth_connected(session, user, identity.provider_name)
     record_user_event(
         session,
         AuditEventKind.OAUTH_LINKED,
@@ -299,7 +312,7 @@ async def _create_user(
         actor_id=user.id,
         details={"provider": identity.provider},
     )
-    await _link(session, user, identity, context.client)
+    await _link(session, user, identity, context.client, None)
     # As after registration: an unverified address gets a verification email.
     await manager.on_after_register(user)
     return user
@@ -309,7 +322,7 @@ async def connect_identity(
     session: AsyncSession,
     user_id: uuid.UUID,
     identity: Identity,
-    client: ClientInfo | None,
+    context: SignInContext,
 ) -> None:
     user = await session.get(User, user_id)
     if user is None or not user.is_active:
@@ -320,7 +333,7 @@ async def connect_identity(
             raise OAuthIdentityInUse()
         _used(account, identity)
         return
-    await _link(session, user, identity, client)
+    await _link(session, user, identity, context.client, _emails(context))
 
 
 # --- the user's identities --------------------------------------------------------

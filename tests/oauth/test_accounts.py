@@ -26,6 +26,7 @@ from tests.fixtures.sessions import (
     refresh,
     refresh_cookie,
 )
+from tests.fixtures.smtp import Mailbox
 from tests.fixtures.users import create_user
 
 
@@ -72,6 +73,7 @@ async def test_a_signed_in_user_connects_a_provider(
     oauth_app: FastAPI,
     fakes: Fakes,
     db_session: AsyncSession,
+    mailbox: Mailbox,
 ) -> None:
     user = await create_user(oauth_app, db_session, email=unique_email("connect"))
     token = await browser_login(oauth_browser, user.email)
@@ -90,6 +92,8 @@ async def test_a_signed_in_user_connects_a_provider(
         select(AuditEvent.kind).where(AuditEvent.target_user_id == user.id)
     )
     assert AuditEventKind.OAUTH_LINKED.value in list(kinds)
+    notices = await mailbox.wait_for(user.email, within=30)
+    assert any("GitHub was connected" in m.part("text/plain") for m in notices)
 
     # The identity now signs in to this account.
     async with browser_client(oauth_app) as other_browser:

@@ -271,6 +271,7 @@ async def test_a_verified_identity_links_to_the_verified_account_of_its_email(
     oauth_app: FastAPI,
     fakes: Fakes,
     db_session: AsyncSession,
+    mailbox: Mailbox,
 ) -> None:
     user = await create_user(oauth_app, db_session, email=unique_email("linked"))
 
@@ -286,6 +287,10 @@ async def test_a_verified_identity_links_to_the_verified_account_of_its_email(
     assert (await me(oauth_browser))["id"] == str(user.id)
     [account] = await accounts_of(db_session, user.id)
     assert account.subject == "g-link"
+    # The owner hears of it: that Google account now signs in to theirs.
+    notices = await mailbox.wait_for(user.email, within=30)
+    [notice] = [m for m in notices if "provider was connected" in m.subject]
+    assert "Google was connected" in notice.part("text/plain")
 
 
 async def test_an_unverified_local_account_is_never_taken_over(
