@@ -47,11 +47,12 @@ from app.oauth.errors import (
     OAuthEmailNotVerified,
     OAuthIdentityInUse,
     OAuthInvalidRequest,
+    OAuthProviderError,
     OAuthReauthenticationRequired,
     OAuthStateInvalid,
     OAuthUserInactive,
 )
-from app.oauth.identity import Identity
+from app.oauth.identity import Identity, checked
 from app.oauth.providers import Provider
 from app.services.user_manager import build_user_manager
 from app.sessions import service as sessions
@@ -173,12 +174,16 @@ async def complete(
         raise OAuthAccessDenied()
     if not code:
         raise OAuthInvalidRequest()
-    identity = await provider.fetch_identity(
-        code=code,
-        redirect_uri=redirect_uri(context.settings, provider),
-        code_verifier=flow.code_verifier,
-        nonce=flow.nonce,
+    identity = checked(
+        await provider.fetch_identity(
+            code=code,
+            redirect_uri=redirect_uri(context.settings, provider),
+            code_verifier=flow.code_verifier,
+            nonce=flow.nonce,
+        )
     )
+    if identity is None:
+        raise OAuthProviderError()
     if flow.intent is flows.Intent.CONNECT:
         assert flow.user_id is not None, "a connect flow names its user"
         await connect_identity(session, flow.user_id, identity, context)

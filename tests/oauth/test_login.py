@@ -434,3 +434,42 @@ async def test_forgot_password_gives_a_social_account_a_password(
     await db_session.refresh(user)
     assert user.has_usable_password is True
     await browser_login(oauth_browser, email, NEW_PASSWORD)
+
+
+async def test_an_invalid_address_from_the_provider_is_no_address(
+    oauth_browser: httpx.AsyncClient, fakes: Fakes
+) -> None:
+    landed = await google_login(
+        oauth_browser,
+        fakes,
+        sub="g-bad-address",
+        email="no at all",
+        email_verified=True,
+    )
+
+    assert landed.error == "OAUTH_EMAIL_MISSING"
+
+
+async def test_what_the_provider_says_is_made_to_fit(
+    oauth_browser: httpx.AsyncClient, fakes: Fakes, db_session: AsyncSession
+) -> None:
+    email = unique_email("long-name")
+    landed = await google_login(
+        oauth_browser,
+        fakes,
+        sub="g-long-name",
+        email=email,
+        email_verified=True,
+        name="N" * 1000,
+    )
+    too_long = await google_login(
+        oauth_browser,
+        fakes,
+        sub="s" * 300,
+        email=unique_email("x"),
+        email_verified=True,
+    )
+
+    assert landed.error is None
+    assert (await me(oauth_browser))["full_name"] == "N" * 255
+    assert too_long.error == "OAUTH_PROVIDER_ERROR"
