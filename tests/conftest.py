@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.fixtures.app_factory",
     "tests.fixtures.sessions",
     "tests.fixtures.oauth",
+    "tests.fixtures.roles",
 ]

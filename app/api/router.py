@@ -9,6 +9,7 @@ from app.api.routes import (
     items,
     metrics,
     oauth,
+    roles,
     sessions,
     stats,
     users,
@@ -30,4 +31,5 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     stats.router,
     metrics.router,
     audit.router,
+    roles.router,
 )

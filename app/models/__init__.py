@@ -7,6 +7,7 @@ from app.models.item import Item
 from app.models.oauth_account import OAuthAccount
 from app.models.oauth_state import OAuthState
 from app.models.refresh_token import RefreshToken
+from app.models.role import Role, RolePermission, UserRole
 from app.models.user import User
 
 __all__ = [
@@ -17,5 +18,8 @@ __all__ = [
     "OAuthAccount",
     "OAuthState",
     "RefreshToken",
+    "Role",
+    "RolePermission",
     "User",
+    "UserRole",
 ]

@@ -29,6 +29,11 @@ class AuditEventKind(StrEnum):
     USER_REGISTERED_OAUTH = "user.registered.oauth"
     OAUTH_LINKED = "oauth.linked"
     OAUTH_UNLINKED = "oauth.unlinked"
+    ROLE_CREATED = "role.created"
+    ROLE_UPDATED = "role.updated"
+    ROLE_DELETED = "role.deleted"
+    ROLE_GRANTED = "role.granted"
+    ROLE_REVOKED = "role.revoked"
 
 
 class AuditEvent(Base):

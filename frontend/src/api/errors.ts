@@ -28,6 +28,10 @@ const MESSAGES: Record<string, string> = {
   OAUTH_IDENTITY_IN_USE: 'This identity is already connected to another account.',
   OAUTH_PROVIDER_UNKNOWN: 'This sign-in provider is not available.',
   OAUTH_INVALID_REQUEST: 'The sign-in link is not valid.',
+  PERMISSION_DENIED: 'Your account does not have the permission for this.',
+  ROLE_ALREADY_EXISTS: 'A role with this slug exists already.',
+  ROLE_IS_SYSTEM: 'A system role cannot be changed or deleted.',
+  ROLE_NOT_FOUND: 'There is no such role.',
 };
 
 export function describeError(error: unknown, response?: Response): string {
