@@ -27,7 +27,12 @@ API_PREFIX = "/api/v1"
 LOCAL_STATE_DIR = PROJECT_ROOT / ".gatehouse"
 DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{LOCAL_STATE_DIR / 'gatehouse.db'}"
 
-SECRET_NAMES = ("SECRET_KEY", "RESET_PASSWORD_SECRET_KEY", "VERIFICATION_SECRET_KEY")
+SECRET_NAMES = (
+    "SECRET_KEY",
+    "RESET_PASSWORD_SECRET_KEY",
+    "VERIFICATION_SECRET_KEY",
+    "MFA_ENCRYPTION_KEY",
+)
 MIN_SECRET_LENGTH = 32
 PLACEHOLDER_SECRETS = frozenset(
     {"changethis", "changeme", "secret", "change-me", "please-change-me", "dev"}
@@ -140,6 +145,16 @@ class Settings(BaseSettings):
     VERIFICATION_SECRET_KEY: SecretStr | None = Field(
         default=None, validate_default=True
     )
+    # Encrypts the TOTP secrets at rest (AES-256-GCM, key derived with HKDF).
+    # Rotation: put the old value in MFA_ENCRYPTION_OLD_KEYS; it still decrypts
+    # while every new write (and every secret used at sign-in) uses the new one.
+    MFA_ENCRYPTION_KEY: SecretStr | None = Field(default=None, validate_default=True)
+    MFA_ENCRYPTION_OLD_KEYS: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list
+    )
+    # A second-factor challenge (after the password, before the session).
+    MFA_CHALLENGE_EXPIRE_SECONDS: int = Field(default=300, gt=0, le=3600)
+    MFA_CHALLENGE_MAX_ATTEMPTS: int = Field(default=5, ge=1, le=20)
     ACCESS_TOKEN_EXPIRE_SECONDS: int = Field(default=900, gt=0)
     RESET_PASSWORD_TOKEN_EXPIRE_SECONDS: int = Field(default=3600, gt=0)
     VERIFICATION_TOKEN_EXPIRE_SECONDS: int = Field(default=86400, gt=0)
@@ -260,6 +275,26 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"is too weak: use at least {MIN_SECRET_LENGTH} random characters, "
                 "e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        return value
+
+    @field_validator("MFA_ENCRYPTION_OLD_KEYS", mode="before")
+    @classmethod
+    def _split_old_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("MFA_ENCRYPTION_OLD_KEYS")
+    @classmethod
+    def _refuse_weak_old_keys(
+        cls, value: list[SecretStr], info: ValidationInfo
+    ) -> list[SecretStr]:
+        if _is_production(info) and any(
+            len(key.get_secret_value()) < MIN_SECRET_LENGTH for key in value
+        ):
+            raise ValueError(
+                f"every old key needs at least {MIN_SECRET_LENGTH} characters"
             )
         return value
 

@@ -4,6 +4,7 @@ from app.db.base import Base
 from app.models.audit_event import AuditEvent
 from app.models.email_outbox import EmailOutbox
 from app.models.item import Item
+from app.models.mfa import MfaChallenge, MfaRecoveryCode, MfaTotp
 from app.models.oauth_account import OAuthAccount
 from app.models.oauth_state import OAuthState
 from app.models.refresh_token import RefreshToken
@@ -15,6 +16,9 @@ __all__ = [
     "Base",
     "EmailOutbox",
     "Item",
+    "MfaChallenge",
+    "MfaRecoveryCode",
+    "MfaTotp",
     "OAuthAccount",
     "OAuthState",
     "RefreshToken",

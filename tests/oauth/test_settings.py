@@ -12,6 +12,7 @@ STRONG = {
     "SECRET_KEY": "k" * 48,
     "RESET_PASSWORD_SECRET_KEY": "r" * 48,
     "VERIFICATION_SECRET_KEY": "v" * 48,
+    "MFA_ENCRYPTION_KEY": "m" * 48,
 }
 OIDC = {
     "OAUTH_OIDC_NAME": "keycloak",
