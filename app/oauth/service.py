@@ -34,6 +34,7 @@ from app.auth.client import ClientInfo
 from app.core.config import API_PREFIX, Settings
 from app.db.listing import PageParams, SortSpec, fetch_page
 from app.db.session import release_connection, session_scope
+from app.mfa.gate import SignInResult, begin_sign_in
 from app.models import OAuthAccount, RefreshToken, User
 from app.models.audit_event import AuditEventKind
 from app.models.user import normalize_email
@@ -55,8 +56,7 @@ from app.oauth.errors import (
 from app.oauth.identity import Identity, checked
 from app.oauth.providers import Provider
 from app.services.user_manager import build_user_manager
-from app.sessions import service as sessions
-from app.sessions.service import SignedIn, SignInContext
+from app.sessions.service import SignInContext
 from app.sessions.store import hash_token, utc_now
 
 # fastapi-users types `User.id` as a plain UUID for type checkers; it is a column.
@@ -144,10 +144,11 @@ async def connecting_user(session: AsyncSession, refresh_token: str | None) -> U
 
 @dataclass(frozen=True, slots=True)
 class Completed:
-    """Where the SPA goes next, and the session started (None after a connect)."""
+    """Where the SPA goes next, and the sign-in: a session, or the second-factor
+    challenge when the user has MFA (None after a connect: nobody signs in)."""
 
     next_path: str
-    signed_in: SignedIn | None
+    result: SignInResult | None
 
 
 async def complete(
@@ -187,22 +188,18 @@ async def complete(
     if flow.intent is flows.Intent.CONNECT:
         assert flow.user_id is not None, "a connect flow names its user"
         await connect_identity(session, flow.user_id, identity, context)
-        return Completed(next_path=flow.next_path, signed_in=None)
+        return Completed(next_path=flow.next_path, result=None)
     user = await resolve_login(session, identity, context)
-    return Completed(
-        next_path=flow.next_path,
-        signed_in=await sign_in(session, user, context, provider),
-    )
+    result = await sign_in(session, user, context, provider)
+    return Completed(next_path=flow.next_path, result=result)
 
 
 async def sign_in(
     session: AsyncSession, user: User, context: SignInContext, provider: Provider
-) -> SignedIn:
-    """The one place social login signs a user in (the second-factor step, when it
-    lands, goes here: it is what password login calls too)."""
-    return await sessions.start_session(
-        session, user, context, method=login_method(provider)
-    )
+) -> SignInResult:
+    """The one place social login signs a user in: through the second-factor
+    gate, as password login does (a session, or the challenge when MFA is on)."""
+    return await begin_sign_in(session, user, context, method=login_method(provider))
 
 
 async def _account_of(session: AsyncSession, identity: Identity) -> OAuthAccount | None:

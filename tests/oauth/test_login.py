@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import AuditEvent, OAuthAccount, User
 from app.models.audit_event import AuditEventKind
 from tests.fixtures.app import FRONTEND_URL
+from tests.fixtures.mfa import challenge_cookie, enrol, events, verify
 from tests.fixtures.oauth import (
     GITHUB_AUTHORIZE_ENDPOINT,
     GOOGLE_AUTHORIZE_ENDPOINT,
@@ -473,3 +474,41 @@ async def test_what_the_provider_says_is_made_to_fit(
     assert landed.error is None
     assert (await me(oauth_browser))["full_name"] == "N" * 255
     assert too_long.error == "OAUTH_PROVIDER_ERROR"
+
+
+# --- the second factor ----------------------------------------------------------------
+
+
+async def test_a_user_with_mfa_gives_the_code_after_the_provider(
+    oauth_browser: httpx.AsyncClient,
+    oauth_app: FastAPI,
+    fakes: Fakes,
+    db_session: AsyncSession,
+) -> None:
+    user = await create_user(oauth_app, db_session, email=unique_email("mfa"))
+    enrolment = await enrol(
+        oauth_browser, bearer(await browser_login(oauth_browser, user.email))
+    )
+    oauth_browser.cookies.clear()
+
+    landed = await google_login(
+        oauth_browser,
+        fakes,
+        next="/items",
+        sub="g-mfa",
+        email=user.email,
+        email_verified=True,
+    )
+
+    # The provider vouched for the user; the session waits for the code.
+    assert landed.params == {"mfa_required": "true", "next": "/items"}
+    assert refresh_cookie(landed.response) is None
+    assert challenge_cookie(landed.response) is not None
+    assert (await refresh(oauth_browser)).status_code == 401
+    verified = await verify(oauth_browser, enrolment.code(1))
+    assert verified.status_code == 200, verified.text
+    assert refresh_cookie(verified) is not None
+    assert (await me(oauth_browser))["id"] == str(user.id)
+    logins = await events(db_session, AuditEventKind.LOGIN_SUCCEEDED, user.id)
+    succeeded = logins[-1]
+    assert succeeded.details == {"method": "oauth:google"}

@@ -3,7 +3,8 @@ connected identities.
 
 `authorize` and `callback` are browser navigations, not API calls: they always
 answer 302, to the provider or to the SPA's callback page
-(`FRONTEND_URL` + `OAUTH_CALLBACK_PATH`) with `?next=/path` on success or
+(`FRONTEND_URL` + `OAUTH_CALLBACK_PATH`) with `?next=/path` on success,
+`?mfa_required=true&next=/path` when the user's second factor is due, or
 `?error=CODE` on failure, never a JSON error in the user's browser. The
 session starts with the refresh cookie only; the SPA then calls
 `POST /auth/refresh` for its access token, so no token is ever in a URL.
@@ -33,6 +34,8 @@ from app.api.rate_limits import enforce_oauth_limit
 from app.api.responses import Responses, raises
 from app.core.config import Settings
 from app.core.errors import AppError, TooManyRequests
+from app.mfa.gate import MfaChallengeStarted
+from app.mfa.transport import set_challenge_cookie
 from app.oauth import service as oauth
 from app.oauth import state as flows
 from app.oauth.errors import (
@@ -88,7 +91,8 @@ REDIRECT_ERRORS: tuple[type[AppError], ...] = (
 REDIRECTS: Responses = {
     status.HTTP_302_FOUND: {
         "description": "To the provider; or to the SPA's callback page with "
-        "`?next=/path` on success or `?error=CODE`: "
+        "`?next=/path` on success, `?mfa_required=true&next=/path` when the "
+        "second factor is due (the challenge cookie set), or `?error=CODE`: "
         + " ".join(f"`{e.code}`: {e.describe()}" for e in REDIRECT_ERRORS)
     }
 }
@@ -216,9 +220,15 @@ async def callback(
         )
     except (OAuthError, TooManyRequests) as refusal:
         return _to_spa(settings, error=refusal.code)
+    result = completed.result
+    if isinstance(result, MfaChallengeStarted):
+        # The SPA asks for the code, then POST /auth/mfa/verify starts the session.
+        response = _to_spa(settings, mfa_required="true", next=completed.next_path)
+        set_challenge_cookie(response, result.token, settings)
+        return response
     response = _to_spa(settings, next=completed.next_path)
-    if completed.signed_in is not None and completed.signed_in.refresh_token:
-        set_refresh_cookie(response, completed.signed_in.refresh_token, settings)
+    if result is not None and result.refresh_token:
+        set_refresh_cookie(response, result.refresh_token, settings)
     return response
 
 

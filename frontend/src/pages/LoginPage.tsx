@@ -15,7 +15,8 @@ export function LoginPage() {
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const next = safeNext(params.get('next'));
-  const [step, setStep] = useState<'password' | 'code'>('password');
+  // `step=code`: social login's provider was right and the code is due.
+  const [step, setStep] = useState<'password' | 'code'>(params.get('step') === 'code' ? 'code' : 'password');
 
   if (status === 'signed-in') return <Navigate to={next} replace />;
 

@@ -6,7 +6,9 @@ import { ErrorMessage } from '../components/Messages';
 /**
  * Where social login lands (`OAUTH_CALLBACK_PATH`). On success the API has set
  * the refresh cookie: this full page load restores the session from it, as
- * after any reload, and the page goes on to `next`. On failure it says why.
+ * after any reload, and the page goes on to `next`. With `mfa_required` the
+ * challenge cookie is set instead: the login page's code step finishes the
+ * sign-in. On failure it says why.
  */
 export function OAuthCallbackPage() {
   const { status } = useAuth();
@@ -24,6 +26,10 @@ export function OAuthCallbackPage() {
         </p>
       </section>
     );
+  }
+  if (params.get('mfa_required') === 'true') {
+    // The provider vouched for the user; the login page asks for the code.
+    return <Navigate to={`/login?${new URLSearchParams({ step: 'code', next })}`} replace />;
   }
   if (status === 'restoring') return <p>Signing you in…</p>;
   if (status === 'signed-in') return <Navigate to={next} replace />;
