@@ -2,6 +2,7 @@ import { expect, test, type APIRequestContext, type Page } from '@playwright/tes
 import { randomUUID } from 'node:crypto';
 import { uniqueEmail } from './support/accounts';
 import { MAIN, OIDC, oidcUrl } from './support/stack';
+import { totp } from './support/totp';
 
 /** A person at the OpenID provider, with the claims it will vouch for. */
 async function providerUser(request: APIRequestContext, claims: Record<string, unknown>): Promise<string> {
@@ -56,4 +57,35 @@ test('social login refuses to take over an account of the same unverified email'
 
   await expect(page.getByRole('heading', { name: 'Sign-in did not complete' })).toBeVisible();
   await expect(page.getByRole('alert')).toContainText('An account already uses this email');
+});
+
+test('social login asks for the second factor of an account that has one', async ({ page, request }) => {
+  const email = uniqueEmail('sso-mfa');
+  const sub = await providerUser(request, { email, email_verified: true });
+  const signInWithProvider = async () => {
+    await page.goto(`${MAIN.spaUrl}/login`);
+    await page.getByRole('link', { name: `Continue with ${OIDC.displayName}` }).click();
+    await consentAs(page, sub);
+  };
+  await signInWithProvider();
+  await expect(page.getByTestId('signed-in-as')).toHaveText(email);
+
+  // Turn MFA on in the profile, then sign out.
+  await page.getByRole('link', { name: 'Profile' }).click();
+  const panel = page.getByRole('form', { name: 'Two-factor authentication' });
+  await panel.getByRole('button', { name: 'Set up' }).click();
+  const secret = (await panel.getByTestId('totp-secret').textContent()) ?? '';
+  await panel.getByLabel('Authenticator code').fill(totp(secret));
+  await panel.getByRole('button', { name: 'Turn on' }).click();
+  await expect(panel.getByTestId('mfa-status')).toHaveText('on');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('status')).toHaveText('You are signed out.');
+
+  // The provider alone is not enough: the code step follows.
+  await signInWithProvider();
+  await expect(page.getByLabel('Code')).toBeVisible();
+  await page.getByLabel('Code').fill(totp(secret, 1));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByRole('heading', { name: 'Items' })).toBeVisible();
+  await expect(page.getByTestId('signed-in-as')).toHaveText(email);
 });
