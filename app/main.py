@@ -34,6 +34,7 @@ from app.middleware.limits import RequestLimitsMiddleware
 from app.middleware.metrics import MetricsMiddleware, build_registry
 from app.middleware.request_context import RequestContextMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware, docs_csp
+from app.oauth.providers import build_providers
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.email_queue = EmailQueue(wake=app.state.outbox_worker.wake)
     app.state.jwt_strategy = build_jwt_strategy(settings)
     app.state.limits = Limits(settings, RateLimiter(settings.REDIS_URL))
+    # Built from the settings; nothing is fetched until a sign-in needs it.
+    app.state.oauth_providers = build_providers(settings)
 
     # Added innermost first: a request meets SecurityHeaders first, the input
     # guard last. All are pure ASGI so a client disconnect cancels the handler.

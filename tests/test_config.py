@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from app.core.settings import base as config
 from app.core.config import PROJECT_ROOT, SECRET_NAMES, Settings
+from app.core.settings import base as config
 
 STRONG = {
     "SECRET_KEY": "k" * 48,
