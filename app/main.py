@@ -1,10 +1,12 @@
 """Application factory: settings, database, email outbox, middleware, routers."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.errors import register_error_handlers
 from app.api.openapi import operation_id
@@ -14,6 +16,7 @@ from app.api.router import API_ROUTERS
 from app.api.routes import health, prometheus
 from app.api.routes.docs import add_docs, render_docs_pages
 from app.auth.backend import build_jwt_strategy
+from app.authz.startup import UndefinedPermissionsInDatabase, check_permissions
 from app.core.config import API_PREFIX, Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.rate_limit import RateLimiter
@@ -31,6 +34,9 @@ from app.middleware.limits import RequestLimitsMiddleware
 from app.middleware.metrics import MetricsMiddleware, build_registry
 from app.middleware.request_context import RequestContextMiddleware
 from app.middleware.security_headers import docs_csp
+from app.oauth.providers import build_providers
+
+logger = logging.getLogger(__name__)
 
 # How long a stopping app lets its outbox worker finish the email it is sending.
 WORKER_STOP_GRACE_SECONDS = 10
@@ -38,6 +44,7 @@ WORKER_STOP_GRACE_SECONDS = 10
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    await refuse_undefined_permissions(app)
     outbox: OutboxWorker = app.state.outbox_worker
     worker: asyncio.Task[None] | None = None
     if app.state.settings.OUTBOX_WORKER_ENABLED:
@@ -50,6 +57,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await stop_worker(outbox, worker, grace)
         await wait_for_background_tasks()
         await dispose_engines(app)
+
+
+async def refuse_undefined_permissions(app: FastAPI) -> None:
+    """Refuse to start if a role carries a permission the code does not define.
+
+    A database that cannot be read yet (down, not migrated) is not refused
+    here: the health checks report it, and the check runs at the next start.
+    """
+    try:
+        async with app.state.read_sessionmaker() as session:
+            await check_permissions(session)
+    except UndefinedPermissionsInDatabase as exc:
+        logger.error("refusing to start: %s", exc)
+        raise
+    except (SQLAlchemyError, OSError) as exc:
+        logger.warning("could not check the roles' permissions at start-up: %s", exc)
 
 
 async def stop_worker(
@@ -103,6 +126,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.email_queue = EmailQueue(wake=app.state.outbox_worker.wake)
     app.state.jwt_strategy = build_jwt_strategy(settings)
     app.state.limits = Limits(settings, RateLimiter(settings.REDIS_URL))
+    # Built from the settings; nothing is fetched until a sign-in needs it.
+    app.state.oauth_providers = build_providers(settings)
 
     # Added innermost first: a request meets RequestContext (ids, security
     # headers, the access log) first, the input guard last. All are pure ASGI

@@ -12,16 +12,27 @@ from typing import Annotated
 from fastapi import Cookie, Depends, Header, Request
 from fastapi_users import FastAPIUsers
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.access_tokens import AccessSession, SessionJWTStrategy
 from app.auth.backend import auth_backend, bearer_transport, get_jwt_strategy
 from app.auth.client import ClientInfo, client_info
 from app.auth.manager import UserManager
+from app.authz.access import Access, Actor
+from app.authz.errors import PermissionDenied
+from app.authz.permissions import (
+    PERMISSIONS,
+    OperationsPermission,
+    RolesPermission,
+    UserPermission,
+)
 from app.core.config import Settings
 from app.core.errors import AppError, Forbidden, Unauthorized
 from app.db.session import session_scope
+from app.mfa.service import MfaContext
+from app.mfa.transport import MFA_COOKIE_NAME
 from app.models import User
+from app.oauth.providers import Providers
 from app.services.user_manager import build_user_manager
 from app.sessions.errors import CsrfHeaderMissing
 from app.sessions.service import PresentedCookie, SignInContext
@@ -34,6 +45,7 @@ CSRF_HEADER_VALUE = "XMLHttpRequest"
 # What the aliases below can answer, for `responses=raises(...)`.
 AUTHENTICATED: tuple[type[AppError], ...] = (Unauthorized,)
 SUPERUSER: tuple[type[AppError], ...] = (Unauthorized, Forbidden)
+PERMISSION_REQUIRED: tuple[type[AppError], ...] = (Unauthorized, PermissionDenied)
 
 
 async def get_async_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -59,6 +71,26 @@ async def get_async_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_async_session, scope="function")]
 
 
+async def get_write_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session that commits, for the few GET routes that write: social login's
+    authorize and callback are browser navigations, so they cannot be POSTs."""
+    async with session_scope(request.app.state.sessionmaker) as session:
+        yield session
+
+
+# For those routes only, instead of SessionDep (never both in one request).
+WriteSessionDep = Annotated[AsyncSession, Depends(get_write_session, scope="function")]
+
+
+async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """For work that must commit apart from the request's transaction."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return sessionmaker
+
+
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+
+
 async def require_database(request: Request) -> None:
     """The database answers (one `SELECT 1` on the read pool), else 503.
 
@@ -82,6 +114,14 @@ async def get_client_info(request: Request) -> ClientInfo:
 
 
 ClientInfoDep = Annotated[ClientInfo, Depends(get_client_info)]
+
+
+async def get_oauth_providers(request: Request) -> Providers:
+    providers: Providers = request.app.state.oauth_providers
+    return providers
+
+
+OAuthProvidersDep = Annotated[Providers, Depends(get_oauth_providers)]
 
 
 # --- fastapi-users ---------------------------------------------------------
@@ -191,3 +231,76 @@ async def sign_in_context(
 
 
 SignInDep = Annotated[SignInContext, Depends(sign_in_context)]
+
+
+# --- permissions -------------------------------------------------------------
+
+
+async def get_access(session: SessionDep, user: CurrentUser) -> Access:
+    """The current user's permissions, loaded on first use (one query per
+    request at most; none for superusers, none if nothing asks)."""
+    return Access(session, user)
+
+
+AccessDep = Annotated[Access, Depends(get_access)]
+
+
+async def get_actor(access: AccessDep) -> Actor:
+    """The current user as the actor of a change (the no-escalation rules)."""
+    return await access.actor()
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+class RequirePermission:
+    """A dependency: the current user, if they hold `permission`.
+
+    401 without a valid access token, 403 `PERMISSION_DENIED` without the
+    permission. Declare it through an alias:
+
+        CanReadStats = Annotated[User, Depends(RequirePermission("stats:read"))]
+    """
+
+    def __init__(self, permission: str) -> None:
+        if permission not in PERMISSIONS:
+            raise ValueError(f"{permission!r} is not a defined permission")
+        self.permission = permission
+
+    async def __call__(self, access: AccessDep) -> User:
+        await access.require(self.permission)
+        return access.user
+
+
+CanReadUsers = Annotated[User, Depends(RequirePermission(UserPermission.READ))]
+CanManageUsers = Annotated[User, Depends(RequirePermission(UserPermission.MANAGE))]
+CanReadRoles = Annotated[User, Depends(RequirePermission(RolesPermission.READ))]
+CanManageRoles = Annotated[User, Depends(RequirePermission(RolesPermission.MANAGE))]
+CanAssignRoles = Annotated[User, Depends(RequirePermission(RolesPermission.ASSIGN))]
+CanReadAudit = Annotated[
+    User, Depends(RequirePermission(OperationsPermission.AUDIT_READ))
+]
+CanReadStats = Annotated[
+    User, Depends(RequirePermission(OperationsPermission.STATS_READ))
+]
+CanReadMetrics = Annotated[
+    User, Depends(RequirePermission(OperationsPermission.METRICS_READ))
+]
+
+
+# --- the second factor -------------------------------------------------------
+
+
+async def mfa_context(request: Request, client: ClientInfoDep) -> MfaContext:
+    state = request.app.state
+    return MfaContext(settings=state.settings, emails=state.email_queue, client=client)
+
+
+MfaContextDep = Annotated[MfaContext, Depends(mfa_context)]
+MfaChallengeCookie = Annotated[
+    str | None,
+    Cookie(
+        alias=MFA_COOKIE_NAME,
+        description="Set by a login that needs a second factor; HttpOnly.",
+    ),
+]

@@ -8,6 +8,9 @@ from app.api.routes import (
     auth,
     items,
     metrics,
+    mfa,
+    oauth,
+    roles,
     sessions,
     stats,
     users,
@@ -20,11 +23,15 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     # /users/me before /users/{user_id}; /users/{user_id} matches one path
     # segment, so /users/me/sessions... never reaches it either way.
     account.router,
+    oauth.accounts_router,
     users.router,
     sessions.router,
     items.router,
     auth.router,
+    oauth.router,
+    mfa.router,
     stats.router,
     metrics.router,
     audit.router,
+    roles.router,
 )

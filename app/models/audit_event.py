@@ -26,6 +26,21 @@ class AuditEventKind(StrEnum):
     SUPERUSER_GRANTED = "superuser.granted"
     SUPERUSER_REVOKED = "superuser.revoked"
     USER_DELETED = "user.deleted"
+    USER_REGISTERED_OAUTH = "user.registered.oauth"
+    OAUTH_LINKED = "oauth.linked"
+    OAUTH_UNLINKED = "oauth.unlinked"
+    ROLE_CREATED = "role.created"
+    ROLE_UPDATED = "role.updated"
+    ROLE_DELETED = "role.deleted"
+    ROLE_GRANTED = "role.granted"
+    ROLE_REVOKED = "role.revoked"
+    MFA_ENABLED = "mfa.enabled"
+    MFA_DISABLED = "mfa.disabled"
+    MFA_RESET = "mfa.reset"
+    MFA_VERIFY_SUCCEEDED = "mfa.verify_succeeded"
+    MFA_VERIFY_FAILED = "mfa.verify_failed"
+    MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used"
+    MFA_RECOVERY_CODES_REGENERATED = "mfa.recovery_codes_regenerated"
 
 
 class AuditEvent(Base):

@@ -29,13 +29,34 @@ Email = Annotated[EmailStr, WithJsonSchema({"type": "string", **IDN_EMAIL})]
 NewPassword = Annotated[SafeStr, Field(json_schema_extra=PASSWORD_BOUNDS)]
 
 
-class UserRead(schemas.BaseUser[uuid.UUID]):
+class UserAccountRead(schemas.BaseUser[uuid.UUID]):
+    """An account without its roles: what registration and verification answer
+    (fastapi-users' own routes, which cannot load them)."""
+
     # Only validated addresses are stored, so the one read back is not validated
     # again: email-validator would be a tenth of the cost of GET /users/me.
     email: str = Field(json_schema_extra=IDN_EMAIL)
     full_name: str | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class UserRead(UserAccountRead):
+    """An account with its roles and effective permissions (built by
+    `app.api.user_reads`, one query for a whole page)."""
+
+    roles: list[str] = Field(description="The slugs of the user's roles, sorted.")
+    permissions: list[str] = Field(
+        description="Effective permissions (their roles', or all for a "
+        "superuser), sorted: show or hide the SPA's UI by them."
+    )
+
+
+class MeRead(UserRead):
+    """Your own account, with the state of its second factor."""
+
+    mfa_enabled: bool
+    recovery_codes_left: int
 
 
 class UserCreate(schemas.BaseUserCreate):
@@ -72,6 +93,15 @@ class UserUpdate(schemas.BaseUserUpdate):
 # --- account self-service ----------------------------------------------------
 
 CurrentPassword = Annotated[SafeStr, Field(description="The account's password.")]
+MfaCodeField = Annotated[
+    str | None,
+    Field(
+        default=None,
+        max_length=64,
+        description="With two-factor authentication on: a current code from "
+        "the authenticator app or a recovery code.",
+    ),
+]
 
 
 class UserSelfUpdate(UserUpdate):
@@ -81,11 +111,13 @@ class UserSelfUpdate(UserUpdate):
     current_password: CurrentPassword | None = Field(
         default=None, description="Required to change the password or the email."
     )
+    mfa_code: MfaCodeField = None
 
 
 class PasswordChange(BaseModel):
     current_password: CurrentPassword
     new_password: NewPassword
+    mfa_code: MfaCodeField = None
 
 
 class PasswordReset(BaseModel):

@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { AuditListAuditEventsData, AuditListAuditEventsErrors, AuditListAuditEventsResponses, AuthForgotPasswordData, AuthForgotPasswordErrors, AuthForgotPasswordResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthRefreshAccessTokenData, AuthRefreshAccessTokenErrors, AuthRefreshAccessTokenResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthRequestVerifyTokenData, AuthRequestVerifyTokenErrors, AuthRequestVerifyTokenResponses, AuthResetPasswordData, AuthResetPasswordErrors, AuthResetPasswordResponses, AuthVerifyData, AuthVerifyErrors, AuthVerifyResponses, HealthReadHealthData, HealthReadHealthErrors, HealthReadHealthResponses, HealthReadLivenessData, HealthReadLivenessErrors, HealthReadLivenessResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsListItemsData, ItemsListItemsErrors, ItemsListItemsResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, OperationsReadDatabaseMetricsData, OperationsReadDatabaseMetricsErrors, OperationsReadDatabaseMetricsResponses, OperationsReadStatsData, OperationsReadStatsErrors, OperationsReadStatsResponses, SessionsListSessionsData, SessionsListSessionsErrors, SessionsListSessionsResponses, SessionsRevokeOtherSessionsData, SessionsRevokeOtherSessionsErrors, SessionsRevokeOtherSessionsResponses, SessionsRevokeSessionData, SessionsRevokeSessionErrors, SessionsRevokeSessionResponses, UsersChangeMyPasswordData, UsersChangeMyPasswordErrors, UsersChangeMyPasswordResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersCreateUsersData, UsersCreateUsersErrors, UsersCreateUsersResponses, UsersDeleteMeData, UsersDeleteMeErrors, UsersDeleteMeResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserResponses, UsersListUsersData, UsersListUsersErrors, UsersListUsersResponses, UsersReadMeData, UsersReadMeErrors, UsersReadMeResponses, UsersReadUserData, UsersReadUserErrors, UsersReadUserResponses, UsersUpdateMeData, UsersUpdateMeErrors, UsersUpdateMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserResponses } from './types.gen';
+import type { AuditListAuditEventsData, AuditListAuditEventsErrors, AuditListAuditEventsResponses, AuthForgotPasswordData, AuthForgotPasswordErrors, AuthForgotPasswordResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthRefreshAccessTokenData, AuthRefreshAccessTokenErrors, AuthRefreshAccessTokenResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthRequestVerifyTokenData, AuthRequestVerifyTokenErrors, AuthRequestVerifyTokenResponses, AuthResetPasswordData, AuthResetPasswordErrors, AuthResetPasswordResponses, AuthVerifyData, AuthVerifyErrors, AuthVerifyResponses, HealthReadHealthData, HealthReadHealthErrors, HealthReadHealthResponses, HealthReadLivenessData, HealthReadLivenessErrors, HealthReadLivenessResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsListItemsData, ItemsListItemsErrors, ItemsListItemsResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, MfaConfirmTotpData, MfaConfirmTotpErrors, MfaConfirmTotpResponses, MfaDisableTotpData, MfaDisableTotpErrors, MfaDisableTotpResponses, MfaRegenerateRecoveryCodesData, MfaRegenerateRecoveryCodesErrors, MfaRegenerateRecoveryCodesResponses, MfaSetupTotpData, MfaSetupTotpErrors, MfaSetupTotpResponses, MfaVerifySecondFactorData, MfaVerifySecondFactorErrors, MfaVerifySecondFactorResponses, OauthAuthorizeData, OauthAuthorizeErrors, OauthCallbackData, OauthCallbackErrors, OauthListProvidersData, OauthListProvidersErrors, OauthListProvidersResponses, OperationsReadDatabaseMetricsData, OperationsReadDatabaseMetricsErrors, OperationsReadDatabaseMetricsResponses, OperationsReadStatsData, OperationsReadStatsErrors, OperationsReadStatsResponses, RolesCreateRoleData, RolesCreateRoleErrors, RolesCreateRoleResponses, RolesDeleteRoleData, RolesDeleteRoleErrors, RolesDeleteRoleResponses, RolesGrantRoleData, RolesGrantRoleErrors, RolesGrantRoleResponses, RolesListPermissionsData, RolesListPermissionsErrors, RolesListPermissionsResponses, RolesListRolesData, RolesListRolesErrors, RolesListRolesResponses, RolesRevokeRoleData, RolesRevokeRoleErrors, RolesRevokeRoleResponses, RolesUpdateRoleData, RolesUpdateRoleErrors, RolesUpdateRoleResponses, SessionsListSessionsData, SessionsListSessionsErrors, SessionsListSessionsResponses, SessionsRevokeOtherSessionsData, SessionsRevokeOtherSessionsErrors, SessionsRevokeOtherSessionsResponses, SessionsRevokeSessionData, SessionsRevokeSessionErrors, SessionsRevokeSessionResponses, UsersChangeMyPasswordData, UsersChangeMyPasswordErrors, UsersChangeMyPasswordResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersCreateUsersData, UsersCreateUsersErrors, UsersCreateUsersResponses, UsersDeleteMeData, UsersDeleteMeErrors, UsersDeleteMeResponses, UsersDeleteMyOauthAccountData, UsersDeleteMyOauthAccountErrors, UsersDeleteMyOauthAccountResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserResponses, UsersListMyOauthAccountsData, UsersListMyOauthAccountsErrors, UsersListMyOauthAccountsResponses, UsersListUsersData, UsersListUsersErrors, UsersListUsersResponses, UsersReadMeData, UsersReadMeErrors, UsersReadMeResponses, UsersReadUserData, UsersReadUserErrors, UsersReadUserResponses, UsersResetUserMfaData, UsersResetUserMfaErrors, UsersResetUserMfaResponses, UsersUpdateMeData, UsersUpdateMeErrors, UsersUpdateMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -51,6 +51,10 @@ export const authForgotPassword = <ThrowOnError extends boolean = false>(options
  *
  * Sign in with email (`username`) and password: an access token in the body,
  * the refresh token in an HttpOnly cookie.
+ *
+ * With two-factor authentication on, the answer is `{"mfa_required": true,
+ * "methods": [...]}` instead, with no token and no refresh cookie but a
+ * 5-minute challenge cookie: finish with `POST /auth/mfa/verify`.
  */
 export const authLogin = <ThrowOnError extends boolean = false>(options: Options<AuthLoginData, ThrowOnError>) => (options.client ?? client).post<AuthLoginResponses, AuthLoginErrors, ThrowOnError>({
     ...urlSearchParamsBodySerializer,
@@ -76,6 +80,112 @@ export const authLogout = <ThrowOnError extends boolean = false>(options?: Optio
     url: '/api/v1/auth/logout',
     ...options
 });
+
+/**
+ * Regenerate Recovery Codes
+ *
+ * A fresh set of 10 recovery codes, for a current code (or a recovery
+ * code); the old set stops working.
+ */
+export const mfaRegenerateRecoveryCodes = <ThrowOnError extends boolean = false>(options: Options<MfaRegenerateRecoveryCodesData, ThrowOnError>) => (options.client ?? client).post<MfaRegenerateRecoveryCodesResponses, MfaRegenerateRecoveryCodesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/mfa/recovery-codes',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Disable Totp
+ *
+ * Turn two-factor authentication off: the password and a current code
+ * (or a recovery code). The recovery codes go too.
+ */
+export const mfaDisableTotp = <ThrowOnError extends boolean = false>(options: Options<MfaDisableTotpData, ThrowOnError>) => (options.client ?? client).delete<MfaDisableTotpResponses, MfaDisableTotpErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/mfa/totp',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Confirm Totp
+ *
+ * Turn two-factor authentication on with a code from the app.
+ *
+ * Answers the 10 recovery codes, shown this one time.
+ */
+export const mfaConfirmTotp = <ThrowOnError extends boolean = false>(options: Options<MfaConfirmTotpData, ThrowOnError>) => (options.client ?? client).post<MfaConfirmTotpResponses, MfaConfirmTotpErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/mfa/totp/confirm',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Setup Totp
+ *
+ * A new authenticator secret, its `otpauth://` URI and a QR code of it.
+ *
+ * Nothing is active until `totp/confirm`; calling this again replaces the
+ * pending secret.
+ */
+export const mfaSetupTotp = <ThrowOnError extends boolean = false>(options?: Options<MfaSetupTotpData, ThrowOnError>) => (options?.client ?? client).post<MfaSetupTotpResponses, MfaSetupTotpErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/mfa/totp/setup',
+    ...options
+});
+
+/**
+ * Verify Second Factor
+ *
+ * Finish a sign-in that answered `mfa_required`: a code from the app or a
+ * recovery code, with the challenge cookie. The normal login answer.
+ *
+ * A wrong code uses one of the challenge's 5 attempts and counts as a failed
+ * login for the account's rate limit; then the challenge is dead.
+ */
+export const mfaVerifySecondFactor = <ThrowOnError extends boolean = false>(options: Options<MfaVerifySecondFactorData, ThrowOnError>) => (options.client ?? client).post<MfaVerifySecondFactorResponses, MfaVerifySecondFactorErrors, ThrowOnError>({
+    url: '/api/v1/auth/mfa/verify',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Authorize
+ *
+ * Start social login: navigate the browser here (not `fetch`); it is sent
+ * on to the provider with `state`, a PKCE `code_challenge` and (OpenID) a
+ * `nonce`, remembered server-side for 10 minutes.
+ */
+export const oauthAuthorize = <ThrowOnError extends boolean = false>(options: Options<OauthAuthorizeData, ThrowOnError>) => (options.client ?? client).get<unknown, OauthAuthorizeErrors, ThrowOnError>({ url: '/api/v1/auth/oauth/{provider}/authorize', ...options });
+
+/**
+ * Callback
+ *
+ * Where the provider sends the browser back. The state and this browser's
+ * cookie are checked before any call to the provider; then the code is
+ * exchanged (with the PKCE verifier) and the identity read.
+ */
+export const oauthCallback = <ThrowOnError extends boolean = false>(options: Options<OauthCallbackData, ThrowOnError>) => (options.client ?? client).get<unknown, OauthCallbackErrors, ThrowOnError>({ url: '/api/v1/auth/oauth/{provider}/callback', ...options });
+
+/**
+ * List Providers
+ *
+ * The enabled social-login providers, for the SPA's sign-in buttons.
+ */
+export const oauthListProviders = <ThrowOnError extends boolean = false>(options?: Options<OauthListProvidersData, ThrowOnError>) => (options?.client ?? client).get<OauthListProvidersResponses, OauthListProvidersErrors, ThrowOnError>({ url: '/api/v1/auth/providers', ...options });
 
 /**
  * Refresh Access Token
@@ -146,7 +256,8 @@ export const authVerify = <ThrowOnError extends boolean = false>(options: Option
 /**
  * List Items
  *
- * Your items (a superuser: everyone's), newest first unless `sort` says else.
+ * Your items (with `items:read_any`: everyone's), newest first unless `sort`
+ * says else.
  *
  * `q` searches title and description.
  */
@@ -216,6 +327,72 @@ export const operationsReadDatabaseMetrics = <ThrowOnError extends boolean = fal
 });
 
 /**
+ * List Permissions
+ *
+ * Every permission the code defines, sorted, with what it allows.
+ */
+export const rolesListPermissions = <ThrowOnError extends boolean = false>(options?: Options<RolesListPermissionsData, ThrowOnError>) => (options?.client ?? client).get<RolesListPermissionsResponses, RolesListPermissionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/permissions',
+    ...options
+});
+
+/**
+ * List Roles
+ *
+ * Every role with its permissions, by slug.
+ */
+export const rolesListRoles = <ThrowOnError extends boolean = false>(options?: Options<RolesListRolesData, ThrowOnError>) => (options?.client ?? client).get<RolesListRolesResponses, RolesListRolesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/roles',
+    ...options
+});
+
+/**
+ * Create Role
+ *
+ * Create a role. You must hold every permission you give it (else 403).
+ */
+export const rolesCreateRole = <ThrowOnError extends boolean = false>(options: Options<RolesCreateRoleData, ThrowOnError>) => (options.client ?? client).post<RolesCreateRoleResponses, RolesCreateRoleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/roles',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete Role
+ *
+ * Delete a role (not a system role); its holders lose it at once.
+ */
+export const rolesDeleteRole = <ThrowOnError extends boolean = false>(options: Options<RolesDeleteRoleData, ThrowOnError>) => (options.client ?? client).delete<RolesDeleteRoleResponses, RolesDeleteRoleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/roles/{slug}',
+    ...options
+});
+
+/**
+ * Update Role
+ *
+ * Rename, describe or change the permissions of a role (not a system role).
+ *
+ * You must hold every permission the role has, before and after (else 403).
+ * Its holders have the new permissions from their next request.
+ */
+export const rolesUpdateRole = <ThrowOnError extends boolean = false>(options: Options<RolesUpdateRoleData, ThrowOnError>) => (options.client ?? client).patch<RolesUpdateRoleResponses, RolesUpdateRoleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/roles/{slug}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Read Stats
  *
  * User and item counts, recomputed at most every `STATS_CACHE_SECONDS`.
@@ -230,6 +407,8 @@ export const operationsReadStats = <ThrowOnError extends boolean = false>(option
  * List Users
  *
  * All users, newest first unless `sort` says else; `q` searches email and name.
+ *
+ * `role` lists the holders of a role.
  */
 export const usersListUsers = <ThrowOnError extends boolean = false>(options?: Options<UsersListUsersData, ThrowOnError>) => (options?.client ?? client).get<UsersListUsersResponses, UsersListUsersErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -242,7 +421,8 @@ export const usersListUsers = <ThrowOnError extends boolean = false>(options?: O
  *
  * Create a user; `is_active`, `is_superuser` and `is_verified` apply.
  *
- * An unverified user is sent a verification email.
+ * Only a superuser may send `is_superuser` (else 403). An unverified user is
+ * sent a verification email.
  */
 export const usersCreateUser = <ThrowOnError extends boolean = false>(options: Options<UsersCreateUserData, ThrowOnError>) => (options.client ?? client).post<UsersCreateUserResponses, UsersCreateUserErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -260,7 +440,8 @@ export const usersCreateUser = <ThrowOnError extends boolean = false>(options: O
  * Create up to 100 users at once: all of them, or none.
  *
  * Errors name every refused entry by its index. Verification emails go out
- * only once the whole batch is stored.
+ * only once the whole batch is stored. Only a superuser may send
+ * `is_superuser` in any entry (else 403).
  */
 export const usersCreateUsers = <ThrowOnError extends boolean = false>(options: Options<UsersCreateUsersData, ThrowOnError>) => (options.client ?? client).post<UsersCreateUsersResponses, UsersCreateUsersErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -289,6 +470,10 @@ export const usersDeleteMe = <ThrowOnError extends boolean = false>(options: Opt
 
 /**
  * Read Me
+ *
+ * Your account, with your roles and effective permissions (for the SPA to
+ * show or hide its UI; the API checks them itself), and whether two-factor
+ * authentication is on.
  */
 export const usersReadMe = <ThrowOnError extends boolean = false>(options?: Options<UsersReadMeData, ThrowOnError>) => (options?.client ?? client).get<UsersReadMeResponses, UsersReadMeErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -301,7 +486,8 @@ export const usersReadMe = <ThrowOnError extends boolean = false>(options?: Opti
  *
  * Change your own email, name or password.
  *
- * A new password or a new email needs `current_password`. A new email makes
+ * A new password or a new email needs `current_password`, and with
+ * two-factor authentication on also `mfa_code`. A new email makes
  * the account unverified, sends a verification email to it and a notice to
  * the old address, and signs out every other session. `is_active`,
  * `is_superuser` and `is_verified` are ignored.
@@ -317,9 +503,34 @@ export const usersUpdateMe = <ThrowOnError extends boolean = false>(options: Opt
 });
 
 /**
+ * List My Oauth Accounts
+ *
+ * Your connected provider identities, oldest first.
+ */
+export const usersListMyOauthAccounts = <ThrowOnError extends boolean = false>(options?: Options<UsersListMyOauthAccountsData, ThrowOnError>) => (options?.client ?? client).get<UsersListMyOauthAccountsResponses, UsersListMyOauthAccountsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users/me/oauth-accounts',
+    ...options
+});
+
+/**
+ * Delete My Oauth Account
+ *
+ * Disconnect an identity; refused if you would be left with no password and
+ * no other identity (set a password with forgot-password first).
+ */
+export const usersDeleteMyOauthAccount = <ThrowOnError extends boolean = false>(options: Options<UsersDeleteMyOauthAccountData, ThrowOnError>) => (options.client ?? client).delete<UsersDeleteMyOauthAccountResponses, UsersDeleteMyOauthAccountErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users/me/oauth-accounts/{account_id}',
+    ...options
+});
+
+/**
  * Change My Password
  *
  * Change your password; every session ends, this one included.
+ *
+ * With two-factor authentication on, `mfa_code` is required too.
  */
 export const usersChangeMyPassword = <ThrowOnError extends boolean = false>(options: Options<UsersChangeMyPasswordData, ThrowOnError>) => (options.client ?? client).post<UsersChangeMyPasswordResponses, UsersChangeMyPasswordErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -367,7 +578,7 @@ export const sessionsRevokeSession = <ThrowOnError extends boolean = false>(opti
 /**
  * Delete User
  *
- * Delete a user and everything they own.
+ * Delete a user and everything they own (the same rules as for a change).
  */
 export const usersDeleteUser = <ThrowOnError extends boolean = false>(options: Options<UsersDeleteUserData, ThrowOnError>) => (options.client ?? client).delete<UsersDeleteUserResponses, UsersDeleteUserErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -388,6 +599,9 @@ export const usersReadUser = <ThrowOnError extends boolean = false>(options: Opt
  * Update User
  *
  * Change any field of a user, privilege flags included.
+ *
+ * Only a superuser may send `is_superuser`, or change a superuser; others
+ * may change only users whose permissions they all hold (else 403).
  */
 export const usersUpdateUser = <ThrowOnError extends boolean = false>(options: Options<UsersUpdateUserData, ThrowOnError>) => (options.client ?? client).patch<UsersUpdateUserResponses, UsersUpdateUserErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -397,6 +611,47 @@ export const usersUpdateUser = <ThrowOnError extends boolean = false>(options: O
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Reset User Mfa
+ *
+ * Turn a user's two-factor authentication off (a lost phone and lost
+ * recovery codes): their authenticator and recovery codes are deleted, the
+ * user is emailed, and the reset is audited (`users:manage`, with the same
+ * rules as for a change).
+ */
+export const usersResetUserMfa = <ThrowOnError extends boolean = false>(options: Options<UsersResetUserMfaData, ThrowOnError>) => (options.client ?? client).delete<UsersResetUserMfaResponses, UsersResetUserMfaErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users/{user_id}/mfa',
+    ...options
+});
+
+/**
+ * Revoke Role
+ *
+ * Revoke a role from a user; revoking one they do not hold changes nothing.
+ *
+ * You must hold every permission the role carries (else 403).
+ */
+export const rolesRevokeRole = <ThrowOnError extends boolean = false>(options: Options<RolesRevokeRoleData, ThrowOnError>) => (options.client ?? client).delete<RolesRevokeRoleResponses, RolesRevokeRoleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users/{user_id}/roles/{slug}',
+    ...options
+});
+
+/**
+ * Grant Role
+ *
+ * Grant a role to a user; granting it again changes nothing.
+ *
+ * You must hold every permission the role carries, and only a superuser may
+ * grant roles to themselves (else 403).
+ */
+export const rolesGrantRole = <ThrowOnError extends boolean = false>(options: Options<RolesGrantRoleData, ThrowOnError>) => (options.client ?? client).put<RolesGrantRoleResponses, RolesGrantRoleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users/{user_id}/roles/{slug}',
+    ...options
 });
 
 /**

@@ -19,7 +19,7 @@ export type AccountDeletion = {
 /**
  * AuditEventKind
  */
-export type AuditEventKind = 'login.succeeded' | 'login.failed' | 'logout' | 'password.changed' | 'password.reset' | 'email.changed' | 'email.verified' | 'user.deactivated' | 'superuser.granted' | 'superuser.revoked' | 'user.deleted';
+export type AuditEventKind = 'login.succeeded' | 'login.failed' | 'logout' | 'password.changed' | 'password.reset' | 'email.changed' | 'email.verified' | 'user.deactivated' | 'superuser.granted' | 'superuser.revoked' | 'user.deleted' | 'user.registered.oauth' | 'oauth.linked' | 'oauth.unlinked' | 'role.created' | 'role.updated' | 'role.deleted' | 'role.granted' | 'role.revoked' | 'mfa.enabled' | 'mfa.disabled' | 'mfa.reset' | 'mfa.verify_succeeded' | 'mfa.verify_failed' | 'mfa.recovery_code_used' | 'mfa.recovery_codes_regenerated';
 
 /**
  * AuditEventRead
@@ -294,6 +294,141 @@ export type ItemUpdate = {
 };
 
 /**
+ * MeRead
+ *
+ * Your own account, with the state of its second factor.
+ */
+export type MeRead = {
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Email
+     */
+    email: string;
+    /**
+     * Full Name
+     */
+    full_name?: string | null;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Is Active
+     */
+    is_active?: boolean;
+    /**
+     * Is Superuser
+     */
+    is_superuser?: boolean;
+    /**
+     * Is Verified
+     */
+    is_verified?: boolean;
+    /**
+     * Mfa Enabled
+     */
+    mfa_enabled: boolean;
+    /**
+     * Permissions
+     *
+     * Effective permissions (their roles', or all for a superuser), sorted: show or hide the SPA's UI by them.
+     */
+    permissions: Array<string>;
+    /**
+     * Recovery Codes Left
+     */
+    recovery_codes_left: number;
+    /**
+     * Roles
+     *
+     * The slugs of the user's roles, sorted.
+     */
+    roles: Array<string>;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
+ * MfaCode
+ */
+export type MfaCode = {
+    /**
+     * Code
+     *
+     * A 6-digit code from the authenticator app, or a recovery code.
+     */
+    code: string;
+};
+
+/**
+ * MfaDisable
+ */
+export type MfaDisable = {
+    /**
+     * Code
+     *
+     * A 6-digit code from the authenticator app, or a recovery code.
+     */
+    code: string;
+    /**
+     * Current Password
+     *
+     * The account's password.
+     */
+    current_password: string;
+};
+
+/**
+ * MfaRequired
+ *
+ * The password was right; a second factor is due: `POST /auth/mfa/verify`
+ * with the challenge cookie this answer set.
+ */
+export type MfaRequired = {
+    /**
+     * Methods
+     */
+    methods: Array<'totp' | 'recovery_code'>;
+    /**
+     * Mfa Required
+     */
+    mfa_required: true;
+};
+
+/**
+ * OAuthAccountRead
+ *
+ * An identity at a provider connected to your account.
+ */
+export type OAuthAccountRead = {
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Email
+     */
+    email: string | null;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Last Used At
+     */
+    last_used_at: string;
+    /**
+     * Provider
+     */
+    provider: string;
+};
+
+/**
  * Page[AuditEventRead]
  */
 export type PageAuditEventRead = {
@@ -327,6 +462,32 @@ export type PageItemRead = {
      * Items
      */
     items: Array<ItemRead>;
+    /**
+     * Limit
+     */
+    limit: number;
+    /**
+     * Next Cursor
+     *
+     * Pass as `cursor` (with the same `sort` and filters) for the next page; null on the last page.
+     */
+    next_cursor: string | null;
+    /**
+     * Total
+     *
+     * How many rows match the filters; only with `count=exact` (null otherwise: counting reads every matching row).
+     */
+    total: number | null;
+};
+
+/**
+ * Page[OAuthAccountRead]
+ */
+export type PageOAuthAccountRead = {
+    /**
+     * Items
+     */
+    items: Array<OAuthAccountRead>;
     /**
      * Limit
      */
@@ -408,6 +569,12 @@ export type PasswordChange = {
      */
     current_password: string;
     /**
+     * Mfa Code
+     *
+     * With two-factor authentication on: a current code from the authenticator app or a recovery code.
+     */
+    mfa_code?: string | null;
+    /**
      * New Password
      */
     new_password: string;
@@ -427,6 +594,22 @@ export type PasswordReset = {
      * Token
      */
     token: string;
+};
+
+/**
+ * PermissionRead
+ */
+export type PermissionRead = {
+    /**
+     * Description
+     */
+    description: string;
+    /**
+     * Name
+     *
+     * `resource:action`
+     */
+    name: string;
 };
 
 /**
@@ -471,6 +654,122 @@ export type PooledDatabaseMetrics = {
      * Connections the pool keeps open at most when idle.
      */
     size: number;
+};
+
+/**
+ * ProviderRead
+ *
+ * An enabled provider: link the browser to
+ * `/api/v1/auth/oauth/{slug}/authorize`.
+ */
+export type ProviderRead = {
+    /**
+     * Display Name
+     */
+    display_name: string;
+    /**
+     * Slug
+     */
+    slug: string;
+};
+
+/**
+ * RecoveryCodesRead
+ *
+ * Single-use recovery codes, shown this one time: each signs in once
+ * instead of an authenticator code.
+ */
+export type RecoveryCodesRead = {
+    /**
+     * Recovery Codes
+     */
+    recovery_codes: Array<string>;
+};
+
+/**
+ * RoleCreate
+ */
+export type RoleCreate = {
+    /**
+     * Description
+     */
+    description?: string | null;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Permissions
+     *
+     * Permissions the code defines (`GET /permissions`).
+     */
+    permissions: Array<string>;
+    /**
+     * Slug
+     *
+     * Lower-case letters, digits, `-` and `_`; starts with a letter.
+     */
+    slug: string;
+};
+
+/**
+ * RoleRead
+ */
+export type RoleRead = {
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Description
+     */
+    description: string | null;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Is System
+     */
+    is_system: boolean;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Permissions
+     *
+     * Sorted.
+     */
+    permissions: Array<string>;
+    /**
+     * Slug
+     */
+    slug: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
+ * RoleUpdate
+ *
+ * Omit a field to leave it; `description: null` clears it.
+ */
+export type RoleUpdate = {
+    /**
+     * Description
+     */
+    description?: string | null;
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Permissions
+     */
+    permissions?: Array<string> | null;
 };
 
 /**
@@ -524,6 +823,44 @@ export type StatsRead = {
 };
 
 /**
+ * TotpConfirm
+ */
+export type TotpConfirm = {
+    /**
+     * Code
+     *
+     * A 6-digit code from the authenticator app.
+     */
+    code: string;
+};
+
+/**
+ * TotpSetupRead
+ *
+ * A new authenticator secret: nothing is active until `totp/confirm`.
+ */
+export type TotpSetupRead = {
+    /**
+     * Otpauth Uri
+     *
+     * The `otpauth://totp/...` URI.
+     */
+    otpauth_uri: string;
+    /**
+     * Qr Svg
+     *
+     * The URI as a QR code, an SVG document.
+     */
+    qr_svg: string;
+    /**
+     * Secret
+     *
+     * Base32, for typing into the app by hand.
+     */
+    secret: string;
+};
+
+/**
  * UnpooledDatabaseMetrics
  *
  * The engine keeps no pool to report on (e.g. in-memory SQLite's single one).
@@ -545,6 +882,47 @@ export type UnpooledDatabaseMetrics = {
      * Pooled
      */
     pooled?: false;
+};
+
+/**
+ * UserAccountRead
+ *
+ * An account without its roles: what registration and verification answer
+ * (fastapi-users' own routes, which cannot load them).
+ */
+export type UserAccountRead = {
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Email
+     */
+    email: string;
+    /**
+     * Full Name
+     */
+    full_name?: string | null;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Is Active
+     */
+    is_active?: boolean;
+    /**
+     * Is Superuser
+     */
+    is_superuser?: boolean;
+    /**
+     * Is Verified
+     */
+    is_verified?: boolean;
+    /**
+     * Updated At
+     */
+    updated_at: string;
 };
 
 /**
@@ -609,6 +987,9 @@ export type UserCreate = {
 
 /**
  * UserRead
+ *
+ * An account with its roles and effective permissions (built by
+ * `app.api.user_reads`, one query for a whole page).
  */
 export type UserRead = {
     /**
@@ -639,6 +1020,18 @@ export type UserRead = {
      * Is Verified
      */
     is_verified?: boolean;
+    /**
+     * Permissions
+     *
+     * Effective permissions (their roles', or all for a superuser), sorted: show or hide the SPA's UI by them.
+     */
+    permissions: Array<string>;
+    /**
+     * Roles
+     *
+     * The slugs of the user's roles, sorted.
+     */
+    roles: Array<string>;
     /**
      * Updated At
      */
@@ -678,6 +1071,12 @@ export type UserSelfUpdate = {
      * Is Verified
      */
     is_verified?: boolean;
+    /**
+     * Mfa Code
+     *
+     * With two-factor authentication on: a current code from the authenticator app or a recovery code.
+     */
+    mfa_code?: string | null;
     /**
      * Password
      */
@@ -785,7 +1184,7 @@ export type AuditListAuditEventsErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -918,9 +1317,11 @@ export type AuthLoginError = AuthLoginErrors[keyof AuthLoginErrors];
 
 export type AuthLoginResponses = {
     /**
+     * Response Auth Login
+     *
      * Successful Response
      */
-    200: BearerResponse;
+    200: BearerResponse | MfaRequired;
 };
 
 export type AuthLoginResponse = AuthLoginResponses[keyof AuthLoginResponses];
@@ -992,6 +1393,462 @@ export type AuthLogoutResponses = {
 };
 
 export type AuthLogoutResponse = AuthLogoutResponses[keyof AuthLogoutResponses];
+
+export type MfaRegenerateRecoveryCodesData = {
+    body: MfaCode;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa/recovery-codes';
+};
+
+export type MfaRegenerateRecoveryCodesErrors = {
+    /**
+     * `MFA_CODE_INVALID`: The code is wrong, expired or already used.
+     */
+    400: ErrorRead;
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `MFA_NOT_ENABLED`: Two-factor authentication is not on for this account.
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `RATE_LIMITED`: Too many attempts; retry after `Retry-After` seconds.
+     */
+    429: ErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type MfaRegenerateRecoveryCodesError = MfaRegenerateRecoveryCodesErrors[keyof MfaRegenerateRecoveryCodesErrors];
+
+export type MfaRegenerateRecoveryCodesResponses = {
+    /**
+     * Successful Response
+     */
+    200: RecoveryCodesRead;
+};
+
+export type MfaRegenerateRecoveryCodesResponse = MfaRegenerateRecoveryCodesResponses[keyof MfaRegenerateRecoveryCodesResponses];
+
+export type MfaDisableTotpData = {
+    body: MfaDisable;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa/totp';
+};
+
+export type MfaDisableTotpErrors = {
+    /**
+     * `INVALID_CURRENT_PASSWORD`: `current_password` is wrong or missing. `MFA_CODE_INVALID`: The code is wrong, expired or already used.
+     */
+    400: ErrorRead;
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `MFA_NOT_ENABLED`: Two-factor authentication is not on for this account.
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `RATE_LIMITED`: Too many attempts; retry after `Retry-After` seconds.
+     */
+    429: ErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type MfaDisableTotpError = MfaDisableTotpErrors[keyof MfaDisableTotpErrors];
+
+export type MfaDisableTotpResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type MfaDisableTotpResponse = MfaDisableTotpResponses[keyof MfaDisableTotpResponses];
+
+export type MfaConfirmTotpData = {
+    body: TotpConfirm;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa/totp/confirm';
+};
+
+export type MfaConfirmTotpErrors = {
+    /**
+     * `MFA_CODE_INVALID`: The code is wrong, expired or already used.
+     */
+    400: ErrorRead;
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `MFA_SETUP_NOT_STARTED`: No authenticator is being set up: call `totp/setup` first. `MFA_ALREADY_ENABLED`: Two-factor authentication is already on; turn it off first.
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type MfaConfirmTotpError = MfaConfirmTotpErrors[keyof MfaConfirmTotpErrors];
+
+export type MfaConfirmTotpResponses = {
+    /**
+     * Successful Response
+     */
+    200: RecoveryCodesRead;
+};
+
+export type MfaConfirmTotpResponse = MfaConfirmTotpResponses[keyof MfaConfirmTotpResponses];
+
+export type MfaSetupTotpData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa/totp/setup';
+};
+
+export type MfaSetupTotpErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `MFA_ALREADY_ENABLED`: Two-factor authentication is already on; turn it off first.
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type MfaSetupTotpError = MfaSetupTotpErrors[keyof MfaSetupTotpErrors];
+
+export type MfaSetupTotpResponses = {
+    /**
+     * Successful Response
+     */
+    200: TotpSetupRead;
+};
+
+export type MfaSetupTotpResponse = MfaSetupTotpResponses[keyof MfaSetupTotpResponses];
+
+export type MfaVerifySecondFactorData = {
+    body: MfaCode;
+    headers?: {
+        /**
+         * X-Requested-With
+         *
+         * Required with the refresh cookie (send `XMLHttpRequest`): cross-site pages cannot set it without passing CORS.
+         */
+        'X-Requested-With'?: string | null;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa/verify';
+};
+
+export type MfaVerifySecondFactorErrors = {
+    /**
+     * `MFA_CODE_INVALID`: The code is wrong, expired or already used.
+     */
+    400: ErrorRead;
+    /**
+     * `MFA_CHALLENGE_MISSING`: No second-factor challenge cookie: sign in with the password first. `MFA_CHALLENGE_EXPIRED`: The challenge is unknown, expired, used up or replaced: sign in again.
+     */
+    401: ErrorRead;
+    /**
+     * `CSRF_HEADER_MISSING`: The refresh cookie came without `X-Requested-With`.
+     */
+    403: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `RATE_LIMITED`: Too many attempts; retry after `Retry-After` seconds.
+     */
+    429: ErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type MfaVerifySecondFactorError = MfaVerifySecondFactorErrors[keyof MfaVerifySecondFactorErrors];
+
+export type MfaVerifySecondFactorResponses = {
+    /**
+     * Successful Response
+     */
+    200: BearerResponse;
+};
+
+export type MfaVerifySecondFactorResponse = MfaVerifySecondFactorResponses[keyof MfaVerifySecondFactorResponses];
+
+export type OauthAuthorizeData = {
+    body?: never;
+    path: {
+        /**
+         * Provider
+         */
+        provider: string;
+    };
+    query?: {
+        /**
+         * Next
+         *
+         * A path on the SPA to land on afterwards (else `/`).
+         */
+        next?: string | null;
+        /**
+         * Intent
+         *
+         * `login` (the default), or `connect`: add the provider to the signed-in account (needs a sign-in within the last 10 minutes).
+         */
+        intent?: string | null;
+    };
+    url: '/api/v1/auth/oauth/{provider}/authorize';
+};
+
+export type OauthAuthorizeErrors = {
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type OauthAuthorizeError = OauthAuthorizeErrors[keyof OauthAuthorizeErrors];
+
+export type OauthCallbackData = {
+    body?: never;
+    path: {
+        /**
+         * Provider
+         */
+        provider: string;
+    };
+    query?: {
+        /**
+         * Code
+         */
+        code?: string | null;
+        /**
+         * State
+         */
+        state?: string | null;
+        /**
+         * Error
+         */
+        error?: string | null;
+    };
+    url: '/api/v1/auth/oauth/{provider}/callback';
+};
+
+export type OauthCallbackErrors = {
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type OauthCallbackError = OauthCallbackErrors[keyof OauthCallbackErrors];
+
+export type OauthListProvidersData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/providers';
+};
+
+export type OauthListProvidersErrors = {
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type OauthListProvidersError = OauthListProvidersErrors[keyof OauthListProvidersErrors];
+
+export type OauthListProvidersResponses = {
+    /**
+     * Response Oauth List Providers
+     *
+     * Successful Response
+     */
+    200: Array<ProviderRead>;
+};
+
+export type OauthListProvidersResponse = OauthListProvidersResponses[keyof OauthListProvidersResponses];
 
 export type AuthRefreshAccessTokenData = {
     body?: never;
@@ -1102,7 +1959,7 @@ export type AuthRegisterResponses = {
     /**
      * Successful Response
      */
-    201: UserRead;
+    201: UserAccountRead;
 };
 
 export type AuthRegisterResponse = AuthRegisterResponses[keyof AuthRegisterResponses];
@@ -1245,7 +2102,7 @@ export type AuthVerifyResponses = {
     /**
      * Successful Response
      */
-    200: UserRead;
+    200: UserAccountRead;
 };
 
 export type AuthVerifyResponse = AuthVerifyResponses[keyof AuthVerifyResponses];
@@ -1279,7 +2136,7 @@ export type ItemsListItemsData = {
         /**
          * Owner Id
          *
-         * Superusers: only this user's items. Ordinary users always get their own items and may only pass their own id (else 403).
+         * With `items:read_any`: only this user's items. Others always get their own items and may only pass their own id (else 403).
          */
         owner_id?: string | null;
         /**
@@ -1310,7 +2167,7 @@ export type ItemsListItemsErrors = {
      */
     401: ErrorRead;
     /**
-     * `OWNER_FILTER_FORBIDDEN`: An ordinary user asked for another user's items.
+     * `OWNER_FILTER_FORBIDDEN`: A user without `items:read_any` asked for another user's items.
      */
     403: ErrorRead;
     /**
@@ -1586,7 +2443,7 @@ export type OperationsReadDatabaseMetricsErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -1628,6 +2485,305 @@ export type OperationsReadDatabaseMetricsResponses = {
 
 export type OperationsReadDatabaseMetricsResponse = OperationsReadDatabaseMetricsResponses[keyof OperationsReadDatabaseMetricsResponses];
 
+export type RolesListPermissionsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/permissions';
+};
+
+export type RolesListPermissionsErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
+     */
+    403: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type RolesListPermissionsError = RolesListPermissionsErrors[keyof RolesListPermissionsErrors];
+
+export type RolesListPermissionsResponses = {
+    /**
+     * Response Roles List Permissions
+     *
+     * Successful Response
+     */
+    200: Array<PermissionRead>;
+};
+
+export type RolesListPermissionsResponse = RolesListPermissionsResponses[keyof RolesListPermissionsResponses];
+
+export type RolesListRolesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/roles';
+};
+
+export type RolesListRolesErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
+     */
+    403: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type RolesListRolesError = RolesListRolesErrors[keyof RolesListRolesErrors];
+
+export type RolesListRolesResponses = {
+    /**
+     * Response Roles List Roles
+     *
+     * Successful Response
+     */
+    200: Array<RoleRead>;
+};
+
+export type RolesListRolesResponse = RolesListRolesResponses[keyof RolesListRolesResponses];
+
+export type RolesCreateRoleData = {
+    body: RoleCreate;
+    path?: never;
+    query?: never;
+    url: '/api/v1/roles';
+};
+
+export type RolesCreateRoleErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
+     */
+    403: ErrorRead;
+    /**
+     * `ROLE_ALREADY_EXISTS`: A role with this slug exists already.
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type RolesCreateRoleError = RolesCreateRoleErrors[keyof RolesCreateRoleErrors];
+
+export type RolesCreateRoleResponses = {
+    /**
+     * Successful Response
+     */
+    201: RoleRead;
+};
+
+export type RolesCreateRoleResponse = RolesCreateRoleResponses[keyof RolesCreateRoleResponses];
+
+export type RolesDeleteRoleData = {
+    body?: never;
+    path: {
+        /**
+         * Slug
+         */
+        slug: string;
+    };
+    query?: never;
+    url: '/api/v1/roles/{slug}';
+};
+
+export type RolesDeleteRoleErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
+     */
+    403: ErrorRead;
+    /**
+     * `ROLE_NOT_FOUND`: No role has this slug.
+     */
+    404: ErrorRead;
+    /**
+     * `ROLE_IS_SYSTEM`: A system role cannot be renamed or deleted, nor its permissions changed.
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type RolesDeleteRoleError = RolesDeleteRoleErrors[keyof RolesDeleteRoleErrors];
+
+export type RolesDeleteRoleResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type RolesDeleteRoleResponse = RolesDeleteRoleResponses[keyof RolesDeleteRoleResponses];
+
+export type RolesUpdateRoleData = {
+    body: RoleUpdate;
+    path: {
+        /**
+         * Slug
+         */
+        slug: string;
+    };
+    query?: never;
+    url: '/api/v1/roles/{slug}';
+};
+
+export type RolesUpdateRoleErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
+     */
+    403: ErrorRead;
+    /**
+     * `ROLE_NOT_FOUND`: No role has this slug.
+     */
+    404: ErrorRead;
+    /**
+     * `ROLE_IS_SYSTEM`: A system role cannot be renamed or deleted, nor its permissions changed.
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type RolesUpdateRoleError = RolesUpdateRoleErrors[keyof RolesUpdateRoleErrors];
+
+export type RolesUpdateRoleResponses = {
+    /**
+     * Successful Response
+     */
+    200: RoleRead;
+};
+
+export type RolesUpdateRoleResponse = RolesUpdateRoleResponses[keyof RolesUpdateRoleResponses];
+
 export type OperationsReadStatsData = {
     body?: never;
     path?: never;
@@ -1641,7 +2797,7 @@ export type OperationsReadStatsErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -1720,6 +2876,12 @@ export type UsersListUsersData = {
          */
         is_verified?: boolean | null;
         /**
+         * Role
+         *
+         * Only holders of this role.
+         */
+        role?: string | null;
+        /**
          * Q
          *
          * Case-insensitive substring search.
@@ -1747,7 +2909,7 @@ export type UsersListUsersErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -1804,7 +2966,7 @@ export type UsersCreateUserErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -1870,7 +3032,7 @@ export type UsersCreateUsersErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -2017,7 +3179,7 @@ export type UsersReadMeResponses = {
     /**
      * Successful Response
      */
-    200: UserRead;
+    200: MeRead;
 };
 
 export type UsersReadMeResponse = UsersReadMeResponses[keyof UsersReadMeResponses];
@@ -2031,7 +3193,7 @@ export type UsersUpdateMeData = {
 
 export type UsersUpdateMeErrors = {
     /**
-     * `INVALID_CURRENT_PASSWORD`: `current_password` is wrong or missing. `UPDATE_USER_EMAIL_ALREADY_EXISTS`: The new email is taken (in any letter case). `UPDATE_USER_INVALID_PASSWORD`: The new password fails the policy; `reason` says which rule.
+     * `INVALID_CURRENT_PASSWORD`: `current_password` is wrong or missing. `UPDATE_USER_EMAIL_ALREADY_EXISTS`: The new email is taken (in any letter case). `UPDATE_USER_INVALID_PASSWORD`: The new password fails the policy; `reason` says which rule. `MFA_CODE_REQUIRED`: Two-factor authentication is on: send `mfa_code` (a current code or a `MFA_CODE_INVALID`: The code is wrong, expired or already used.
      */
     400: ErrorRead;
     /**
@@ -2079,6 +3241,134 @@ export type UsersUpdateMeResponses = {
 
 export type UsersUpdateMeResponse = UsersUpdateMeResponses[keyof UsersUpdateMeResponses];
 
+export type UsersListMyOauthAccountsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         *
+         * The `next_cursor` of the previous page (with the same `sort` and filters); absent for the first page.
+         */
+        cursor?: string | null;
+        /**
+         * Count
+         *
+         * `exact`: also count the whole filtered set (`total`); it reads every matching row, so ask only when it is shown.
+         */
+        count?: 'exact' | null;
+    };
+    url: '/api/v1/users/me/oauth-accounts';
+};
+
+export type UsersListMyOauthAccountsErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type UsersListMyOauthAccountsError = UsersListMyOauthAccountsErrors[keyof UsersListMyOauthAccountsErrors];
+
+export type UsersListMyOauthAccountsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageOAuthAccountRead;
+};
+
+export type UsersListMyOauthAccountsResponse = UsersListMyOauthAccountsResponses[keyof UsersListMyOauthAccountsResponses];
+
+export type UsersDeleteMyOauthAccountData = {
+    body?: never;
+    path: {
+        /**
+         * Account Id
+         */
+        account_id: string;
+    };
+    query?: never;
+    url: '/api/v1/users/me/oauth-accounts/{account_id}';
+};
+
+export type UsersDeleteMyOauthAccountErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `OAUTH_ACCOUNT_NOT_FOUND`: No such identity of yours.
+     */
+    404: ErrorRead;
+    /**
+     * `LAST_LOGIN_METHOD`: The account would be left with no password and no other identity: set a
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type UsersDeleteMyOauthAccountError = UsersDeleteMyOauthAccountErrors[keyof UsersDeleteMyOauthAccountErrors];
+
+export type UsersDeleteMyOauthAccountResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type UsersDeleteMyOauthAccountResponse = UsersDeleteMyOauthAccountResponses[keyof UsersDeleteMyOauthAccountResponses];
+
 export type UsersChangeMyPasswordData = {
     body: PasswordChange;
     path?: never;
@@ -2088,7 +3378,7 @@ export type UsersChangeMyPasswordData = {
 
 export type UsersChangeMyPasswordErrors = {
     /**
-     * `INVALID_CURRENT_PASSWORD`: `current_password` is wrong or missing. `UPDATE_USER_INVALID_PASSWORD`: The new password fails the policy; `reason` says which rule.
+     * `INVALID_CURRENT_PASSWORD`: `current_password` is wrong or missing. `UPDATE_USER_INVALID_PASSWORD`: The new password fails the policy; `reason` says which rule. `MFA_CODE_REQUIRED`: Two-factor authentication is on: send `mfa_code` (a current code or a `MFA_CODE_INVALID`: The code is wrong, expired or already used.
      */
     400: ErrorRead;
     /**
@@ -2333,7 +3623,7 @@ export type UsersDeleteUserErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -2399,7 +3689,7 @@ export type UsersReadUserErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -2465,7 +3755,7 @@ export type UsersUpdateUserErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -2512,6 +3802,204 @@ export type UsersUpdateUserResponses = {
 };
 
 export type UsersUpdateUserResponse = UsersUpdateUserResponses[keyof UsersUpdateUserResponses];
+
+export type UsersResetUserMfaData = {
+    body?: never;
+    path: {
+        /**
+         * User Id
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/v1/users/{user_id}/mfa';
+};
+
+export type UsersResetUserMfaErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
+     */
+    403: ErrorRead;
+    /**
+     * `USER_NOT_FOUND`: No such user (or not a valid user id).
+     */
+    404: ErrorRead;
+    /**
+     * `MFA_NOT_ENABLED`: Two-factor authentication is not on for this account.
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type UsersResetUserMfaError = UsersResetUserMfaErrors[keyof UsersResetUserMfaErrors];
+
+export type UsersResetUserMfaResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type UsersResetUserMfaResponse = UsersResetUserMfaResponses[keyof UsersResetUserMfaResponses];
+
+export type RolesRevokeRoleData = {
+    body?: never;
+    path: {
+        /**
+         * Slug
+         */
+        slug: string;
+        /**
+         * User Id
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/v1/users/{user_id}/roles/{slug}';
+};
+
+export type RolesRevokeRoleErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
+     */
+    403: ErrorRead;
+    /**
+     * `USER_NOT_FOUND`: No such user (or not a valid user id). `ROLE_NOT_FOUND`: No role has this slug.
+     */
+    404: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type RolesRevokeRoleError = RolesRevokeRoleErrors[keyof RolesRevokeRoleErrors];
+
+export type RolesRevokeRoleResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type RolesRevokeRoleResponse = RolesRevokeRoleResponses[keyof RolesRevokeRoleResponses];
+
+export type RolesGrantRoleData = {
+    body?: never;
+    path: {
+        /**
+         * Slug
+         */
+        slug: string;
+        /**
+         * User Id
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/v1/users/{user_id}/roles/{slug}';
+};
+
+export type RolesGrantRoleErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
+     */
+    403: ErrorRead;
+    /**
+     * `USER_NOT_FOUND`: No such user (or not a valid user id). `ROLE_NOT_FOUND`: No role has this slug.
+     */
+    404: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type RolesGrantRoleError = RolesGrantRoleErrors[keyof RolesGrantRoleErrors];
+
+export type RolesGrantRoleResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type RolesGrantRoleResponse = RolesGrantRoleResponses[keyof RolesGrantRoleResponses];
 
 export type HealthReadHealthData = {
     body?: never;
