@@ -35,8 +35,8 @@ The app's scenarios (--only picks among them; GET /health/live always runs):
                          with --large) of the superuser's item list and of one
                          owner's, ONE connection; by cursor when the API offers
                          one, else by offset
-    stats                GET /api/v1/stats as the superuser: permission-checked
-                         (its figures are cached: authentication + the check)
+    stats                GET /api/v1/stats as a user granted stats:read by a role:
+                         permission-checked (its figures are cached by the app)
     health               GET /health (readiness: one SELECT 1)
     items-create         POST /api/v1/items
     login                POST /api/v1/auth/login (Argon2 verification)

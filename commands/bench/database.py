@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app.auth.passwords import password_helper_for
 from app.core.config import PROJECT_ROOT, Settings, normalize_database_url
 from app.db.session import create_engine
-from app.models import User
+from app.models import Role, RolePermission, User, UserRole
 from app.models.user import normalize_email
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/gatehouse_bench"
@@ -36,7 +36,19 @@ USER_EMAIL = "bench-user@example.com"  # owns exactly OWN_ITEMS items
 WRITER_EMAIL = "bench-writer@example.com"  # creates items, so lists stay put
 STOCK_EMAIL = "bench-stock@example.com"  # the stock fastapi-users app's login
 BUSY_EMAIL = "bench-busy@example.com"  # owns a tenth of the items: deep pages
-NAMED_EMAILS = (SUPERUSER_EMAIL, USER_EMAIL, WRITER_EMAIL, STOCK_EMAIL, BUSY_EMAIL)
+# Not a superuser: holds the role OPERATOR_ROLE, which grants OPERATOR_PERMISSION
+# (a superuser's permissions need no query, so it would show no check at all).
+OPERATOR_EMAIL = "bench-operator@example.com"
+OPERATOR_ROLE = "bench-operator"
+OPERATOR_PERMISSION = "stats:read"
+NAMED_EMAILS = (
+    SUPERUSER_EMAIL,
+    USER_EMAIL,
+    WRITER_EMAIL,
+    STOCK_EMAIL,
+    BUSY_EMAIL,
+    OPERATOR_EMAIL,
+)
 OWN_ITEMS = 100
 BUSY_SHARE = 10  # the busy owner gets one item in BUSY_SHARE
 # The named clients and at least one ordinary user to own the other items.
@@ -199,6 +211,23 @@ async def insert_named_users(
     return ids
 
 
+async def grant_operator_role(
+    connection: AsyncConnection, operator_id: uuid.UUID
+) -> None:
+    """OPERATOR_EMAIL's role, through the tables the permission check reads."""
+    role_id = uuid.uuid4()
+    await connection.execute(
+        insert(Role), [{"id": role_id, "slug": OPERATOR_ROLE, "name": "Bench operator"}]
+    )
+    await connection.execute(
+        insert(RolePermission),
+        [{"role_id": role_id, "permission": OPERATOR_PERMISSION}],
+    )
+    await connection.execute(
+        insert(UserRole), [{"user_id": operator_id, "role_id": role_id}]
+    )
+
+
 def busy_items(items: int) -> int:
     return (items - OWN_ITEMS) // BUSY_SHARE
 
@@ -219,9 +248,15 @@ async def seed(
     async with engine.begin() as connection:
         await connection.execute(text("SELECT setseed(:seed)"), {"seed": SEED})
         async with indexes_built_afterwards(connection):
-            superuser_id, user_id, _, _, busy_id = await insert_named_users(
-                connection, hashed
-            )
+            (
+                superuser_id,
+                user_id,
+                _,
+                _,
+                busy_id,
+                operator_id,
+            ) = await insert_named_users(connection, hashed)
+            await grant_operator_role(connection, operator_id)
             await connection.execute(
                 text(ORDINARY_USERS), {"count": ordinary, "hashed": hashed, **words}
             )
