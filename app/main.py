@@ -1,6 +1,7 @@
 """Application factory: settings, database, email outbox, middleware, routers."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -18,6 +19,8 @@ from app.auth.backend import build_jwt_strategy
 from app.core.config import API_PREFIX, Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.rate_limit import RateLimiter
+from app.core.redis import create_redis
+from app.core.shutdown import install_drain_handler
 from app.db.session import (
     create_engine,
     create_read_engine,
@@ -32,24 +35,36 @@ from app.middleware.metrics import MetricsMiddleware, build_registry
 from app.middleware.request_context import RequestContextMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware, docs_csp
 
+logger = logging.getLogger(__name__)
+
 # How long a stopping app lets its outbox worker finish the email it is sending.
 WORKER_STOP_GRACE_SECONDS = 10
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    if warning := settings.scale_out_warning():
+        logger.warning("only one process is supported: %s", warning)
+    restore_sigterm = install_drain_handler(
+        settings.SHUTDOWN_DRAIN_SECONDS, lambda: setattr(app.state, "draining", True)
+    )
     outbox: OutboxWorker = app.state.outbox_worker
     worker: asyncio.Task[None] | None = None
-    if app.state.settings.OUTBOX_WORKER_ENABLED:
+    if settings.OUTBOX_WORKER_ENABLED:
         worker = asyncio.create_task(outbox.run_forever())
     try:
         yield
     finally:
+        if restore_sigterm is not None:
+            restore_sigterm()
         if worker is not None:
             grace = min(app.state.settings.MAIL_TIMEOUT, WORKER_STOP_GRACE_SECONDS)
             await stop_worker(outbox, worker, grace)
         await wait_for_background_tasks()
         await dispose_engines(app)
+        if app.state.redis is not None:
+            await app.state.redis.aclose()
 
 
 async def stop_worker(
@@ -102,7 +117,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.email_queue = EmailQueue(wake=app.state.outbox_worker.wake)
     app.state.jwt_strategy = build_jwt_strategy(settings)
-    app.state.limits = Limits(settings, RateLimiter(settings.REDIS_URL))
+    # What every instance must agree on lives in Redis when REDIS_URL is set:
+    # rate-limit counters and the /stats cache. Everything else per process is
+    # harmless: the verified-token cache (app/auth/access_tokens.py) holds only
+    # signature checks, never whether a session is still live.
+    app.state.redis = create_redis(settings.REDIS_URL) if settings.REDIS_URL else None
+    app.state.limits = Limits(
+        settings, RateLimiter(settings.REDIS_URL, settings.REDIS_KEY_PREFIX)
+    )
+    # Set by SIGTERM (see app/core/shutdown.py): /health/ready answers 503.
+    app.state.draining = False
 
     # Added innermost first: a request meets SecurityHeaders first, the input
     # guard last. All are pure ASGI so a client disconnect cancels the handler.

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     # Rate limits ("N/period" or "N per M minutes", as the `limits` library reads
     # them). Counters live in Redis when REDIS_URL is set, in memory otherwise.
     REDIS_URL: str | None = None
+    # Prepended to every Redis key (rate limits, the /stats cache): instances of
+    # one deployment share it; deployments sharing a Redis need different ones.
+    REDIS_KEY_PREFIX: str = Field(default="gatehouse", min_length=1)
     RATE_LIMIT_ENABLED: bool = True
     # Proxies whose X-Forwarded-For is believed (IPs or CIDR ranges).
     TRUSTED_PROXIES: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -112,6 +115,10 @@ class Settings(BaseSettings):
     # goes through PgBouncer (their advisory lock needs a session of its own).
     MIGRATIONS_DATABASE_URL: str | None = None
     TEST_DATABASE_URL: str | None = None
+    # pgbouncer: DATABASE_URL goes through PgBouncer in transaction mode. Then no
+    # statement is prepared under a reused name, nothing relies on session state,
+    # and GET requests share the one (transactional) pool: see app/db/session.py.
+    DATABASE_POOLER: Literal["none", "pgbouncer"] = "none"
     # Connections kept open per pool; on PostgreSQL a worker process has two
     # pools (transactions, and autocommit reads for GET requests). Overflow
     # connections are closed again as soon as they are returned, so under steady
@@ -122,6 +129,15 @@ class Settings(BaseSettings):
     DATABASE_POOL_RECYCLE_SECONDS: int = 1800
     DATABASE_ECHO: bool = False
     SQLITE_BUSY_TIMEOUT_MS: int = Field(default=5000, ge=0)
+
+    # Processes: `python -m app.serve` starts WEB_CONCURRENCY uvicorn workers.
+    # More than one process needs REDIS_URL (shared rate limits and caches).
+    WEB_CONCURRENCY: int = Field(default=1, ge=1)
+    # On SIGTERM: /health/ready answers 503 at once, requests are still served for
+    # SHUTDOWN_DRAIN_SECONDS (the load balancer notices), then the server stops
+    # accepting and waits at most SHUTDOWN_TIMEOUT_SECONDS for in-flight requests.
+    SHUTDOWN_DRAIN_SECONDS: float = Field(default=0, ge=0)
+    SHUTDOWN_TIMEOUT_SECONDS: int = Field(default=30, gt=0)
 
     # GET /api/v1/stats is computed at most once per this many seconds (0: always).
     STATS_CACHE_SECONDS: float = Field(default=60, ge=0)
@@ -194,6 +210,17 @@ class Settings(BaseSettings):
     MAIL_RETRY_BASE_SECONDS: float = Field(default=30.0, ge=0)
     OUTBOX_WORKER_ENABLED: bool = True
     OUTBOX_POLL_SECONDS: float = Field(default=5.0, gt=0)
+    # Emails claimed at once by a worker; their lease is MAIL_TIMEOUT per email
+    # plus OUTBOX_LEASE_MARGIN_SECONDS, after which another worker may send them.
+    OUTBOX_BATCH_SIZE: int = Field(default=20, ge=1)
+    OUTBOX_LEASE_MARGIN_SECONDS: float = Field(default=30, ge=0)
+
+    # Housekeeping by `python -m commands.worker` (every PURGE_INTERVAL_SECONDS):
+    # expired refresh tokens, and sent or failed emails and audit events older
+    # than their retention in days (0: keep them forever).
+    PURGE_INTERVAL_SECONDS: float = Field(default=3600, gt=0)
+    OUTBOX_RETENTION_DAYS: int = Field(default=30, ge=0)
+    AUDIT_RETENTION_DAYS: int = Field(default=365, ge=0)
 
     @field_validator("DATABASE_URL", "MIGRATIONS_DATABASE_URL", "TEST_DATABASE_URL")
     @classmethod
@@ -336,6 +363,20 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.ENVIRONMENT == "production"
+
+    @property
+    def behind_pgbouncer(self) -> bool:
+        return self.DATABASE_POOLER == "pgbouncer"
+
+    def scale_out_warning(self) -> str | None:
+        """Why this configuration is unsafe with more than one process, if it is."""
+        if self.is_production and self.WEB_CONCURRENCY > 1 and not self.REDIS_URL:
+            return (
+                f"WEB_CONCURRENCY={self.WEB_CONCURRENCY} without REDIS_URL: rate "
+                "limits and the /stats cache are per process, so each worker (and "
+                "instance) grants its own budget; set REDIS_URL, or run one process"
+            )
+        return None
 
     @property
     def migrations_database_url(self) -> str:
