@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import pytest
 import redis.asyncio as aioredis
 
+from app.core.config import Settings
+from tests.fixtures.app import TEST_SECRETS
 from tests.fixtures.smtp import Mailbox
 from tests.scale.stack import (
     SCALE_REDIS_DB,
@@ -69,6 +71,15 @@ class Stack:
     pooled_url: str
     redis_prefix: str
     smtp_port: int
+
+    def settings(self) -> Settings:
+        """Settings for the test process itself: straight to the database."""
+        return Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            ENVIRONMENT="test",
+            DATABASE_URL=self.direct_url,
+            **TEST_SECRETS,
+        )
 
     def env(self, **variables: str) -> dict[str, str]:
         values = {
