@@ -120,7 +120,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # What every instance must agree on lives in Redis when REDIS_URL is set:
     # rate-limit counters and the /stats cache. Everything else per process is
     # harmless: the verified-token cache (app/auth/access_tokens.py) holds only
-    # signature checks, never whether a session is still live.
+    # signature checks, never whether a session is still live; the outbox
+    # worker's wake-up only hurries a delivery the database already holds; the
+    # rest (parsed settings and networks, the password hasher, the method index
+    # of the error handlers, Prometheus metrics) are per process by nature.
     app.state.redis = create_redis(settings.REDIS_URL) if settings.REDIS_URL else None
     app.state.limits = Limits(
         settings, RateLimiter(settings.REDIS_URL, settings.REDIS_KEY_PREFIX)
