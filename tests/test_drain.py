@@ -29,7 +29,7 @@ async def test_sigterm_fails_readiness_while_still_serving_then_exits(
     env = cli_env(
         f"sqlite+aiosqlite:///{tmp_path / 'drain.db'}",
         # Generous: the test must see the drain before the server stops.
-        SHUTDOWN_DRAIN_SECONDS="3",
+        SHUTDOWN_DRAIN_SECONDS="6",
         OUTBOX_WORKER_ENABLED="false",
     )
     async with running_server(env) as server:

@@ -35,7 +35,7 @@ KILL_AT = 18
 # Guards only: the waits end as soon as the condition holds.
 DELIVERY_DEADLINE_SECONDS = 180
 # Each accepted message takes this long, so both workers are busy at once.
-SMTP_PACE_SECONDS = 0.02
+SMTP_PACE_SECONDS = 0.05
 
 
 @dataclass

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.scale
 UPGRADE_LINE = re.compile(r"Running upgrade (\w*) ?-> (\w+)")
 # Long enough for the test to see readiness fail while requests are served;
 # nothing asserts that the drain took this long.
-DRAIN_SECONDS = "4"
+DRAIN_SECONDS = "8"
 LOAD_LOOPS = 4
 
 
