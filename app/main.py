@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.errors import register_error_handlers
 from app.api.openapi import operation_id
@@ -16,6 +17,7 @@ from app.api.router import API_ROUTERS
 from app.api.routes import health, prometheus
 from app.api.routes.docs import add_docs, render_docs_pages
 from app.auth.backend import build_jwt_strategy
+from app.authz.startup import UndefinedPermissionsInDatabase, check_permissions
 from app.core.config import API_PREFIX, Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.rate_limit import RateLimiter
@@ -46,6 +48,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     if warning := settings.scale_out_warning():
         logger.warning("only one process is supported: %s", warning)
+    await refuse_undefined_permissions(app)
     restore_sigterm = install_drain_handler(
         settings.SHUTDOWN_DRAIN_SECONDS, lambda: setattr(app.state, "draining", True)
     )
@@ -65,6 +68,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await dispose_engines(app)
         if app.state.redis is not None:
             await app.state.redis.aclose()
+
+
+async def refuse_undefined_permissions(app: FastAPI) -> None:
+    """Refuse to start if a role carries a permission the code does not define.
+
+    A database that cannot be read yet (down, not migrated) is not refused
+    here: the health checks report it, and the check runs at the next start.
+    """
+    try:
+        async with app.state.read_sessionmaker() as session:
+            await check_permissions(session)
+    except UndefinedPermissionsInDatabase as exc:
+        logger.error("refusing to start: %s", exc)
+        raise
+    except (SQLAlchemyError, OSError) as exc:
+        logger.warning("could not check the roles' permissions at start-up: %s", exc)
 
 
 async def stop_worker(

@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.query_counter",
     "tests.fixtures.app_factory",
     "tests.fixtures.sessions",
+    "tests.fixtures.roles",
 ]

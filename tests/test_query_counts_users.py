@@ -41,3 +41,6 @@ async def test_listing_users_is_a_constant_number_of_statements(
     assert many.json()["total"] == 121
     assert large.count == small.count
     assert len(large.touching("users")) == 3  # current user, page, total
+    # The page's roles and permissions: one query for the whole page (the
+    # superuser's permission check costs none).
+    assert len(large.touching("user_roles")) == 1

@@ -18,6 +18,14 @@ from app.auth.access_tokens import AccessSession, SessionJWTStrategy
 from app.auth.backend import auth_backend, bearer_transport, get_jwt_strategy
 from app.auth.client import ClientInfo, client_info
 from app.auth.manager import UserManager
+from app.authz.access import Access, Actor
+from app.authz.errors import PermissionDenied
+from app.authz.permissions import (
+    PERMISSIONS,
+    OperationsPermission,
+    RolesPermission,
+    UserPermission,
+)
 from app.core.config import Settings
 from app.core.errors import AppError, Forbidden, Unauthorized
 from app.db.session import session_scope
@@ -34,6 +42,7 @@ CSRF_HEADER_VALUE = "XMLHttpRequest"
 # What the aliases below can answer, for `responses=raises(...)`.
 AUTHENTICATED: tuple[type[AppError], ...] = (Unauthorized,)
 SUPERUSER: tuple[type[AppError], ...] = (Unauthorized, Forbidden)
+PERMISSION_REQUIRED: tuple[type[AppError], ...] = (Unauthorized, PermissionDenied)
 
 
 async def get_async_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -191,3 +200,58 @@ async def sign_in_context(
 
 
 SignInDep = Annotated[SignInContext, Depends(sign_in_context)]
+
+
+# --- permissions -------------------------------------------------------------
+
+
+async def get_access(session: SessionDep, user: CurrentUser) -> Access:
+    """The current user's permissions, loaded on first use (one query per
+    request at most; none for superusers, none if nothing asks)."""
+    return Access(session, user)
+
+
+AccessDep = Annotated[Access, Depends(get_access)]
+
+
+async def get_actor(access: AccessDep) -> Actor:
+    """The current user as the actor of a change (the no-escalation rules)."""
+    return await access.actor()
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+class RequirePermission:
+    """A dependency: the current user, if they hold `permission`.
+
+    401 without a valid access token, 403 `PERMISSION_DENIED` without the
+    permission. Declare it through an alias:
+
+        CanReadStats = Annotated[User, Depends(RequirePermission("stats:read"))]
+    """
+
+    def __init__(self, permission: str) -> None:
+        if permission not in PERMISSIONS:
+            raise ValueError(f"{permission!r} is not a defined permission")
+        self.permission = permission
+
+    async def __call__(self, access: AccessDep) -> User:
+        await access.require(self.permission)
+        return access.user
+
+
+CanReadUsers = Annotated[User, Depends(RequirePermission(UserPermission.READ))]
+CanManageUsers = Annotated[User, Depends(RequirePermission(UserPermission.MANAGE))]
+CanReadRoles = Annotated[User, Depends(RequirePermission(RolesPermission.READ))]
+CanManageRoles = Annotated[User, Depends(RequirePermission(RolesPermission.MANAGE))]
+CanAssignRoles = Annotated[User, Depends(RequirePermission(RolesPermission.ASSIGN))]
+CanReadAudit = Annotated[
+    User, Depends(RequirePermission(OperationsPermission.AUDIT_READ))
+]
+CanReadStats = Annotated[
+    User, Depends(RequirePermission(OperationsPermission.STATS_READ))
+]
+CanReadMetrics = Annotated[
+    User, Depends(RequirePermission(OperationsPermission.METRICS_READ))
+]

@@ -8,6 +8,7 @@ from app.api.routes import (
     auth,
     items,
     metrics,
+    roles,
     sessions,
     stats,
     users,
@@ -27,4 +28,5 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     stats.router,
     metrics.router,
     audit.router,
+    roles.router,
 )

@@ -5,6 +5,17 @@ from app.models.audit_event import AuditEvent
 from app.models.email_outbox import EmailOutbox
 from app.models.item import Item
 from app.models.refresh_token import RefreshToken
+from app.models.role import Role, RolePermission, UserRole
 from app.models.user import User
 
-__all__ = ["AuditEvent", "Base", "EmailOutbox", "Item", "RefreshToken", "User"]
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "EmailOutbox",
+    "Item",
+    "RefreshToken",
+    "Role",
+    "RolePermission",
+    "User",
+    "UserRole",
+]

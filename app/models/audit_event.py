@@ -26,6 +26,11 @@ class AuditEventKind(StrEnum):
     SUPERUSER_GRANTED = "superuser.granted"
     SUPERUSER_REVOKED = "superuser.revoked"
     USER_DELETED = "user.deleted"
+    ROLE_CREATED = "role.created"
+    ROLE_UPDATED = "role.updated"
+    ROLE_DELETED = "role.deleted"
+    ROLE_GRANTED = "role.granted"
+    ROLE_REVOKED = "role.revoked"
 
 
 class AuditEvent(Base):

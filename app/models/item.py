@@ -4,7 +4,16 @@ from fastapi_users_db_sqlalchemy.generics import GUID
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.permissions import PermissionSet
 from app.db.base import Base, TimestampMixin
+
+
+class ItemPermission(PermissionSet):
+    """What a role may do to items beyond its holder's own (owners keep theirs)."""
+
+    READ_ANY = "items:read_any", "See and filter everyone's items."
+    UPDATE_ANY = "items:update_any", "Change anyone's items."
+    DELETE_ANY = "items:delete_any", "Delete anyone's items."
 
 
 class Item(TimestampMixin, Base):

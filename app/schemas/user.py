@@ -29,13 +29,27 @@ Email = Annotated[EmailStr, WithJsonSchema({"type": "string", **IDN_EMAIL})]
 NewPassword = Annotated[SafeStr, Field(json_schema_extra=PASSWORD_BOUNDS)]
 
 
-class UserRead(schemas.BaseUser[uuid.UUID]):
+class UserAccountRead(schemas.BaseUser[uuid.UUID]):
+    """An account without its roles: what registration and verification answer
+    (fastapi-users' own routes, which cannot load them)."""
+
     # Only validated addresses are stored, so the one read back is not validated
     # again: email-validator would be a tenth of the cost of GET /users/me.
     email: str = Field(json_schema_extra=IDN_EMAIL)
     full_name: str | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class UserRead(UserAccountRead):
+    """An account with its roles and effective permissions (built by
+    `app.api.user_reads`, one query for a whole page)."""
+
+    roles: list[str] = Field(description="The slugs of the user's roles, sorted.")
+    permissions: list[str] = Field(
+        description="Effective permissions (their roles', or all for a "
+        "superuser), sorted: show or hide the SPA's UI by them."
+    )
 
 
 class UserCreate(schemas.BaseUserCreate):

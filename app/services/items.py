@@ -1,4 +1,10 @@
-"""Items: who may see which, the list query, and the writes (flush, never commit)."""
+"""Items: who may see which, the list query, and the writes (flush, never commit).
+
+Everyone sees and changes their own items; a permission widens that to
+everyone's: `items:read_any` to read and filter, `items:update_any` to change,
+`items:delete_any` to delete (superusers hold every permission). Another
+user's item is a 404 to those without the permission, so ids leak nothing.
+"""
 
 import uuid
 from dataclasses import dataclass, field
@@ -8,6 +14,7 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.authz.access import Access
 from app.core.errors import Forbidden, NotFound
 from app.db.listing import (
     CreatedRange,
@@ -17,6 +24,7 @@ from app.db.listing import (
     fetch_page,
 )
 from app.models import Item, User
+from app.models.item import ItemPermission
 from app.schemas.item import ItemCreate, ItemUpdate
 
 SORTABLE_FIELDS: dict[str, InstrumentedAttribute[Any]] = {
@@ -33,7 +41,7 @@ class ItemNotFound(NotFound, code="ITEM_NOT_FOUND"):
 
 
 class OwnerFilterForbidden(Forbidden, code="OWNER_FILTER_FORBIDDEN"):
-    """An ordinary user asked for another user's items."""
+    """A user without `items:read_any` asked for another user's items."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,17 +51,22 @@ class ItemFilters:
     created: CreatedRange = field(default_factory=CreatedRange)
 
 
-def listed_owner(user: User, requested_owner_id: uuid.UUID | None) -> uuid.UUID | None:
-    """Whose items `user` lists: a superuser anyone's (None: all), others their own.
+async def listed_owner(
+    access: Access, requested_owner_id: uuid.UUID | None
+) -> uuid.UUID | None:
+    """Whose items are listed: with `items:read_any` anyone's (None: all), else
+    the user's own.
 
-    An ordinary user may pass their own id; anyone else's is refused rather than
-    silently replaced, so a client bug shows up instead of a misleading page.
+    Without the permission a user may pass their own id; anyone else's is
+    refused rather than silently replaced, so a client bug shows up instead of
+    a misleading page.
     """
-    if user.is_superuser:
+    if await access.has(ItemPermission.READ_ANY):
         return requested_owner_id
-    if requested_owner_id is not None and requested_owner_id != user.id:
+    user_id = access.user.id
+    if requested_owner_id is not None and requested_owner_id != user_id:
         raise OwnerFilterForbidden()
-    return user.id
+    return user_id
 
 
 def list_statement(filters: ItemFilters) -> Select[Any]:
@@ -87,10 +100,17 @@ async def list_items(
     return [dict(zip(names, row, strict=True)) for row in rows], total
 
 
-async def get_item_for(session: AsyncSession, item_id: uuid.UUID, user: User) -> Item:
-    """The item if `user` owns it or is a superuser; otherwise `ItemNotFound`."""
+async def get_item_for(
+    session: AsyncSession, item_id: uuid.UUID, access: Access, any_of: ItemPermission
+) -> Item:
+    """The item if the user owns it or holds `any_of`; otherwise `ItemNotFound`.
+
+    The permission is only looked up for another user's item.
+    """
     item = await session.get(Item, item_id)
-    if item is None or not (user.is_superuser or item.owner_id == user.id):
+    if item is None:
+        raise ItemNotFound()
+    if item.owner_id != access.user.id and not await access.has(any_of):
         raise ItemNotFound()
     return item
 

@@ -5,6 +5,12 @@ hashing and hooks (verification emails) are the same as on registration. This
 module adds the rules the manager does not know: nobody deletes or deactivates
 themselves from the admin side, the last active superuser stays, bulk creation
 is all-or-nothing, (self-service is `app.services.account`).
+
+Administration needs `users:manage`, and holders who are not superusers meet
+the no-escalation rules: only a superuser sets or clears `is_superuser`
+(sending the field at all is refused), and nobody changes or deletes an
+account more powerful than their own (a superuser, or a user holding a
+permission they lack): they could otherwise take it over by its password.
 """
 
 import uuid
@@ -15,12 +21,15 @@ from typing import Any, cast
 
 from fastapi import Request
 from fastapi_users import exceptions
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.auth.errors import UpdateUserEmailAlreadyExists, UpdateUserInvalidPassword
 from app.auth.manager import UserManager
+from app.authz import store as authz_store
+from app.authz.access import Actor
+from app.authz.errors import PermissionDenied
 from app.db.listing import (
     CreatedRange,
     PageParams,
@@ -28,7 +37,7 @@ from app.db.listing import (
     contains_text,
     fetch_page,
 )
-from app.models import User
+from app.models import Role, User, UserRole
 from app.models.user import normalize_email
 from app.schemas.user import UserCreate, UserUpdate
 from app.services.user_errors import (
@@ -72,6 +81,7 @@ class UserFilters:
     is_verified: bool | None = None
     search: str | None = None
     created: CreatedRange = field(default_factory=CreatedRange)
+    role: str | None = None
 
     def conditions(self) -> list[ColumnElement[bool]]:
         flags = {
@@ -85,6 +95,12 @@ class UserFilters:
         if self.search is not None:
             conditions.append(contains_text([USER_EMAIL, User.full_name], self.search))
         conditions += self.created.conditions(User.created_at)
+        if self.role is not None:
+            conditions.append(
+                exists()
+                .where(UserRole.user_id == USER_ID, UserRole.role_id == Role.id)
+                .where(Role.slug == self.role)
+            )
         return conditions
 
 
@@ -108,6 +124,24 @@ async def find_user(manager: UserManager, raw_id: str) -> User | None:
         return await manager.get(manager.parse_id(raw_id))
     except (exceptions.UserNotExists, exceptions.InvalidID):
         return None
+
+
+# --- who may administer whom ---------------------------------------------------
+
+
+def ensure_may_set_privileges(actor: Actor, data: UserCreate | UserUpdate) -> None:
+    """Only a superuser may send `is_superuser`, on create, bulk create or update."""
+    if "is_superuser" in data.model_fields_set and not actor.is_superuser:
+        raise PermissionDenied()
+
+
+async def ensure_may_manage(session: AsyncSession, actor: Actor, target: User) -> None:
+    """A non-superuser changes or deletes only accounts no more powerful than theirs."""
+    if actor.is_superuser:
+        return
+    if target.is_superuser:
+        raise PermissionDenied()
+    actor.ensure_holds(await authz_store.effective_permissions(session, target.id))
 
 
 # --- creation ----------------------------------------------------------------

@@ -17,6 +17,11 @@ test('profile: change the name and the email, then the password, then delete the
   const newEmail = uniqueEmail('profile-moved');
   const emailForm = page.getByRole('form', { name: 'Email' });
   await emailForm.getByLabel('New email').fill(newEmail);
+  await emailForm.getByLabel('Current password').fill('not-my-password-1');
+  await emailForm.getByRole('button', { name: 'Change email' }).click();
+  await expect(emailForm.getByRole('alert')).toHaveText('The current password is wrong.');
+  await expect(page.getByTestId('signed-in-as')).toHaveText(email);
+  await emailForm.getByLabel('Current password').fill(PASSWORD);
   await emailForm.getByRole('button', { name: 'Change email' }).click();
   await expect(emailForm.getByRole('status')).toContainText(`Your email is now ${newEmail}`);
   await expect(page.getByTestId('signed-in-as')).toHaveText(newEmail);

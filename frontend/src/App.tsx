@@ -8,6 +8,7 @@ import { ItemsPage } from './pages/ItemsPage';
 import { LoginPage } from './pages/LoginPage';
 import { ProfilePage } from './pages/ProfilePage';
 import { RegisterPage } from './pages/RegisterPage';
+import { RolesPage } from './pages/RolesPage';
 import { ResetPasswordPage } from './pages/ResetPasswordPage';
 import { SessionsPage } from './pages/SessionsPage';
 import { VerifyEmailPage } from './pages/VerifyEmailPage';
@@ -29,6 +30,7 @@ export function App() {
               <Route path="/profile" element={<ProfilePage />} />
               <Route path="/sessions" element={<SessionsPage />} />
               <Route path="/admin/users" element={<AdminUsersPage />} />
+              <Route path="/admin/roles" element={<RolesPage />} />
             </Route>
             <Route path="/" element={<Navigate to="/items" replace />} />
             <Route path="*" element={<NotFound />} />

@@ -302,6 +302,10 @@ def converse_in_terminal(
                     raise AssertionError(f"no prompt {prompt!r}:\n{transcript}")
                 transcript += chunk
             answered_up_to = transcript.index(prompt, answered_up_to) + len(prompt)
+            # A Ctrl-C that lands between the prompt and the read is lost (Python
+            # handles the signal at its next bytecode, which a blocked read never
+            # reaches): type only once the command is waiting, as a person does.
+            _wait_until_reading(process.pid, deadline)
             # Ctrl-C and Ctrl-D are keys, not lines.
             keys = answer if answer in (CTRL_C, CTRL_D) else f"{answer}\n"
             os.write(master, keys.encode())
@@ -314,6 +318,19 @@ def converse_in_terminal(
             process.wait()
         os.close(master)
     return exit_code, transcript.replace("\r\n", "\n")
+
+
+# The number of the read system call, as /proc/PID/syscall shows it.
+_READ_SYSCALL = {"x86_64": "0", "aarch64": "63"}[os.uname().machine]
+
+
+def _wait_until_reading(pid: int, deadline: float) -> None:
+    """Return once `pid` is blocked reading (its terminal: nothing else is open)."""
+    syscall = Path(f"/proc/{pid}/syscall")
+    while syscall.read_text().split(" ", 1)[0] != _READ_SYSCALL:
+        if time.monotonic() > deadline:
+            raise AssertionError("the command never waited for input")
+        time.sleep(0.01)
 
 
 def _read(master: int, deadline: float) -> str | None:

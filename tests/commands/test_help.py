@@ -14,7 +14,10 @@ COMMANDS = sorted(
     if not module.name.startswith("_")
 )
 # Subcommands with options of their own.
-SUBCOMMANDS = [("bench", "lists")]
+SUBCOMMANDS = [
+    ("bench", "lists"),
+    *(("roles", action) for action in ("create", "grant", "revoke", "apply")),
+]
 OPTION = re.compile(r"^  (-\S+.*?)(?:\s{2,}(\S.*))?$")
 
 
@@ -39,6 +42,7 @@ def test_every_command_module_is_checked() -> None:
         "create_superuser",
         "migrate",
         "purge_tokens",
+        "roles",
         "send_emails",
         "send_test_email",
         "bench",

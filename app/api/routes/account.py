@@ -10,13 +10,14 @@ from app.api.deps import (
     AUTHENTICATED,
     CurrentAccessSession,
     CurrentUser,
+    SessionDep,
     UserManagerDep,
 )
 from app.api.rate_limits import enforce_password_change_limit
 from app.api.responses import raises
+from app.api.user_reads import user_read
 from app.auth.errors import UpdateUserEmailAlreadyExists, UpdateUserInvalidPassword
 from app.core.errors import TooManyRequests
-from app.models import User
 from app.schemas.user import AccountDeletion, PasswordChange, UserRead, UserSelfUpdate
 from app.services import account as account_service
 from app.services.user_errors import InvalidCurrentPassword, LastSuperuser
@@ -25,8 +26,10 @@ router = APIRouter(prefix="/users/me", tags=["users"])
 
 
 @router.get("", response_model=UserRead, responses=raises(*AUTHENTICATED))
-async def read_me(user: CurrentUser) -> User:
-    return user
+async def read_me(session: SessionDep, user: CurrentUser) -> UserRead:
+    """Your account, with your roles and effective permissions (for the SPA to
+    show or hide its UI; the API checks them itself)."""
+    return await user_read(session, user)
 
 
 @router.patch(
@@ -42,10 +45,11 @@ async def read_me(user: CurrentUser) -> User:
 )
 async def update_me(
     request: Request,
+    session: SessionDep,
     access: CurrentAccessSession,
     manager: UserManagerDep,
     changes: UserSelfUpdate,
-) -> User:
+) -> UserRead:
     """Change your own email, name or password.
 
     A new password or a new email needs `current_password`. A new email makes
@@ -55,9 +59,10 @@ async def update_me(
     """
     if changes.password is not None:
         await enforce_password_change_limit(request, access.user)
-    return await account_service.update_own_account(
+    user = await account_service.update_own_account(
         manager, access.user, changes, session_id=access.session_id, request=request
     )
+    return await user_read(session, user)
 
 
 @router.delete(

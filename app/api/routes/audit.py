@@ -1,11 +1,11 @@
-"""The audit trail of security events, for superusers."""
+"""The audit trail of security events (`audit:read`)."""
 
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from app.api.deps import SUPERUSER, CurrentSuperuser, SessionDep
+from app.api.deps import PERMISSION_REQUIRED, CanReadAudit, SessionDep
 from app.api.listing import CreatedRangeDep, PageParamsDep, sort_dependency
 from app.api.responses import raises
 from app.db.listing import SortSpec
@@ -40,10 +40,12 @@ async def audit_filters(
 AuditFiltersDep = Annotated[AuditFilters, Depends(audit_filters)]
 
 
-@router.get("", response_model=Page[AuditEventRead], responses=raises(*SUPERUSER))
+@router.get(
+    "", response_model=Page[AuditEventRead], responses=raises(*PERMISSION_REQUIRED)
+)
 async def list_audit_events(
     session: SessionDep,
-    _: CurrentSuperuser,
+    _: CanReadAudit,
     page: PageParamsDep,
     sort: AuditSortDep,
     filters: AuditFiltersDep,

@@ -49,7 +49,7 @@ from app.auth.errors import (
     VerifyUserBadToken,
 )
 from app.core.errors import TooManyRequests, Unauthorized
-from app.schemas.user import Email, PasswordReset, UserCreate, UserRead
+from app.schemas.user import Email, PasswordReset, UserAccountRead, UserCreate
 from app.services import email_requests
 from app.sessions import service as sessions
 from app.sessions.errors import (
@@ -81,8 +81,8 @@ def _documented(source: APIRouter, path: str, responses: Responses) -> APIRouter
     return documented
 
 
-register = fastapi_users.get_register_router(UserRead, UserCreate)
-verify = fastapi_users.get_verify_router(UserRead)
+register = fastapi_users.get_register_router(UserAccountRead, UserCreate)
+verify = fastapi_users.get_verify_router(UserAccountRead)
 
 router.include_router(
     _documented(

@@ -1,15 +1,17 @@
-"""Items: each belongs to one user; superusers may see and change all of them."""
+"""Items: each belongs to one user; `items:*_any` permissions widen that to all."""
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from app.api.deps import AUTHENTICATED, CurrentUser, SessionDep
+from app.api.deps import AUTHENTICATED, AccessDep, CurrentUser, SessionDep
 from app.api.listing import CreatedRangeDep, PageParamsDep, SearchDep, sort_dependency
 from app.api.responses import raises
 from app.db.listing import SortSpec
 from app.models import Item
+from app.models.item import ItemPermission
 from app.schemas.item import ITEM_LIST, ItemCreate, ItemRead, ItemUpdate
 from app.schemas.listing import Page
 from app.services import items as items_service
@@ -29,19 +31,19 @@ ItemSortDep = Annotated[
 
 
 async def item_filters(
-    user: CurrentUser,
+    access: AccessDep,
     search: SearchDep,
     created: CreatedRangeDep,
     owner_id: Annotated[
         uuid.UUID | None,
         Query(
-            description="Superusers: only this user's items. Ordinary users always "
-            "get their own items and may only pass their own id (else 403)."
+            description="With `items:read_any`: only this user's items. Others "
+            "always get their own items and may only pass their own id (else 403)."
         ),
     ] = None,
 ) -> ItemFilters:
     return ItemFilters(
-        owner_id=items_service.listed_owner(user, owner_id),
+        owner_id=await items_service.listed_owner(access, owner_id),
         search=search,
         created=created,
     )
@@ -50,14 +52,21 @@ async def item_filters(
 ItemFiltersDep = Annotated[ItemFilters, Depends(item_filters)]
 
 
-async def get_owned_item(
-    item_id: uuid.UUID, session: SessionDep, user: CurrentUser
-) -> Item:
-    """The path's item, if the current user owns it or is a superuser; else 404."""
-    return await items_service.get_item_for(session, item_id, user)
+def item_for(any_of: ItemPermission) -> Callable[..., Awaitable[Item]]:
+    """A dependency: the path's item, if the current user owns it or holds
+    `any_of`; else 404."""
+
+    async def get_item(
+        item_id: uuid.UUID, session: SessionDep, access: AccessDep
+    ) -> Item:
+        return await items_service.get_item_for(session, item_id, access, any_of)
+
+    return get_item
 
 
-OwnedItem = Annotated[Item, Depends(get_owned_item)]
+ReadableItem = Annotated[Item, Depends(item_for(ItemPermission.READ_ANY))]
+UpdatableItem = Annotated[Item, Depends(item_for(ItemPermission.UPDATE_ANY))]
+DeletableItem = Annotated[Item, Depends(item_for(ItemPermission.DELETE_ANY))]
 
 
 @router.get(
@@ -71,7 +80,8 @@ async def list_items(
     sort: ItemSortDep,
     filters: ItemFiltersDep,
 ) -> Page[ItemRead]:
-    """Your items (a superuser: everyone's), newest first unless `sort` says else.
+    """Your items (with `items:read_any`: everyone's), newest first unless `sort`
+    says else.
 
     `q` searches title and description.
     """
@@ -97,7 +107,7 @@ async def create_item(session: SessionDep, user: CurrentUser, data: ItemCreate) 
     response_model=ItemRead,
     responses=raises(*AUTHENTICATED, ItemNotFound),
 )
-async def read_item(item: OwnedItem) -> Item:
+async def read_item(item: ReadableItem) -> Item:
     return item
 
 
@@ -107,7 +117,7 @@ async def read_item(item: OwnedItem) -> Item:
     responses=raises(*AUTHENTICATED, ItemNotFound),
 )
 async def update_item(
-    session: SessionDep, item: OwnedItem, changes: ItemUpdate
+    session: SessionDep, item: UpdatableItem, changes: ItemUpdate
 ) -> Item:
     """Change the fields sent; `description: null` clears it, `title` cannot be null."""
     return await items_service.update_item(session, item, changes)
@@ -118,5 +128,5 @@ async def update_item(
     status_code=status.HTTP_204_NO_CONTENT,
     responses=raises(*AUTHENTICATED, ItemNotFound),
 )
-async def delete_item(session: SessionDep, item: OwnedItem) -> None:
+async def delete_item(session: SessionDep, item: DeletableItem) -> None:
     await items_service.delete_item(session, item)

@@ -1,10 +1,10 @@
-"""Instance statistics for superusers, cached in Redis (or else the process)."""
+"""Instance statistics (`stats:read`), cached in Redis (or else the process)."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from app.api.deps import SUPERUSER, CurrentSuperuser, SessionDep
+from app.api.deps import PERMISSION_REQUIRED, CanReadStats, SessionDep
 from app.api.responses import raises
 from app.core.redis import redis_key
 from app.schemas.stats import StatsRead
@@ -32,9 +32,9 @@ async def get_stats_cache(request: Request) -> StatsCache:
 StatsCacheDep = Annotated[StatsCache, Depends(get_stats_cache)]
 
 
-@router.get("/stats", response_model=StatsRead, responses=raises(*SUPERUSER))
+@router.get("/stats", response_model=StatsRead, responses=raises(*PERMISSION_REQUIRED))
 async def read_stats(
-    session: SessionDep, _: CurrentSuperuser, cache: StatsCacheDep
+    session: SessionDep, _: CanReadStats, cache: StatsCacheDep
 ) -> StatsRead:
     """User and item counts, recomputed at most every `STATS_CACHE_SECONDS`."""
     return await cache.get(lambda: compute_stats(session))

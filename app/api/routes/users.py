@@ -1,4 +1,4 @@
-"""Users: superuser administration.
+"""Users: administration, by permission (`users:read`, `users:manage`).
 
 Every write goes through fastapi-users' `UserManager` (see `app.services.users`);
 the routes replace fastapi-users' users router to enforce gatehouse's rules and
@@ -12,13 +12,17 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query, Request, status
 
 from app.api.deps import (
-    SUPERUSER,
-    CurrentSuperuser,
+    PERMISSION_REQUIRED,
+    ActorDep,
+    CanManageUsers,
+    CanReadUsers,
+    CurrentUser,
     SessionDep,
     UserManagerDep,
 )
 from app.api.listing import CreatedRangeDep, PageParamsDep, SearchDep, sort_dependency
 from app.api.responses import raises
+from app.api.user_reads import user_read, user_reads
 from app.auth.errors import UpdateUserEmailAlreadyExists, UpdateUserInvalidPassword
 from app.db.listing import SortSpec
 from app.models import User
@@ -54,6 +58,9 @@ async def user_filters(
     is_active: Annotated[bool | None, Query()] = None,
     is_superuser: Annotated[bool | None, Query()] = None,
     is_verified: Annotated[bool | None, Query()] = None,
+    role: Annotated[
+        str | None, Query(max_length=64, description="Only holders of this role.")
+    ] = None,
 ) -> UserFilters:
     return UserFilters(
         is_active=is_active,
@@ -61,6 +68,7 @@ async def user_filters(
         is_verified=is_verified,
         search=search,
         created=created,
+        role=role,
     )
 
 
@@ -68,9 +76,10 @@ UserFiltersDep = Annotated[UserFilters, Depends(user_filters)]
 
 
 async def get_user_or_404(
-    user_id: str, _: CurrentSuperuser, manager: UserManagerDep
+    user_id: str, _: CurrentUser, manager: UserManagerDep
 ) -> User:
-    """The path's user, for superusers only (401/403 come before the 404).
+    """The path's user. Routes declare their permission before it, so 401 and
+    403 come before the 404.
 
     Like fastapi-users, an id that is not a UUID is simply not found.
     """
@@ -83,47 +92,62 @@ async def get_user_or_404(
 TargetUser = Annotated[User, Depends(get_user_or_404)]
 
 
-# --- the collection (superusers) --------------------------------------------
+# --- the collection -----------------------------------------------------------
 
 
-@router.get("", response_model=Page[UserRead], responses=raises(*SUPERUSER))
+@router.get("", response_model=Page[UserRead], responses=raises(*PERMISSION_REQUIRED))
 async def list_users(
     session: SessionDep,
-    _: CurrentSuperuser,
+    _: CanReadUsers,
     page: PageParamsDep,
     sort: UserSortDep,
     filters: UserFiltersDep,
 ) -> Page[UserRead]:
-    """All users, newest first unless `sort` says else; `q` searches email and name."""
+    """All users, newest first unless `sort` says else; `q` searches email and name.
+
+    `role` lists the holders of a role.
+    """
     users, total = await users_service.list_users(session, filters, page, sort)
-    return Page[UserRead].of([UserRead.model_validate(u) for u in users], total, page)
+    return Page[UserRead].of(await user_reads(session, users), total, page)
 
 
 @router.post(
     "",
     response_model=UserRead,
     status_code=status.HTTP_201_CREATED,
-    responses=raises(*SUPERUSER, CreateUserInvalidPassword, UserAlreadyExists),
+    responses=raises(
+        *PERMISSION_REQUIRED, CreateUserInvalidPassword, UserAlreadyExists
+    ),
 )
 async def create_user(
-    request: Request, _: CurrentSuperuser, manager: UserManagerDep, data: UserCreate
-) -> User:
+    request: Request,
+    session: SessionDep,
+    _: CanManageUsers,
+    actor: ActorDep,
+    manager: UserManagerDep,
+    data: UserCreate,
+) -> UserRead:
     """Create a user; `is_active`, `is_superuser` and `is_verified` apply.
 
-    An unverified user is sent a verification email.
+    Only a superuser may send `is_superuser` (else 403). An unverified user is
+    sent a verification email.
     """
-    return await users_service.create_user(manager, data, request)
+    users_service.ensure_may_set_privileges(actor, data)
+    user = await users_service.create_user(manager, data, request)
+    return await user_read(session, user)
 
 
 @router.post(
     "/bulk",
     response_model=list[UserRead],
     status_code=status.HTTP_201_CREATED,
-    responses=raises(*SUPERUSER, BulkPasswordsRejected, BulkEmailsConflict),
+    responses=raises(*PERMISSION_REQUIRED, BulkPasswordsRejected, BulkEmailsConflict),
 )
 async def create_users(
     request: Request,
-    _: CurrentSuperuser,
+    session: SessionDep,
+    _: CanManageUsers,
+    actor: ActorDep,
     manager: UserManagerDep,
     entries: Annotated[
         list[UserCreate],
@@ -133,30 +157,38 @@ async def create_users(
             description=f"1 to {MAX_BULK_USERS} users, each as for `POST /users`.",
         ),
     ],
-) -> list[User]:
+) -> list[UserRead]:
     """Create up to 100 users at once: all of them, or none.
 
     Errors name every refused entry by its index. Verification emails go out
-    only once the whole batch is stored.
+    only once the whole batch is stored. Only a superuser may send
+    `is_superuser` in any entry (else 403).
     """
-    return await users_service.create_users(manager, entries, request)
+    for entry in entries:
+        users_service.ensure_may_set_privileges(actor, entry)
+    users = await users_service.create_users(manager, entries, request)
+    return await user_reads(session, users)
 
 
-# --- one user (superusers) ---------------------------------------------------
+# --- one user -------------------------------------------------------------------
 
 
 @router.get(
-    "/{user_id}", response_model=UserRead, responses=raises(*SUPERUSER, UserNotFound)
+    "/{user_id}",
+    response_model=UserRead,
+    responses=raises(*PERMISSION_REQUIRED, UserNotFound),
 )
-async def read_user(target: TargetUser) -> User:
-    return target
+async def read_user(
+    session: SessionDep, _: CanReadUsers, target: TargetUser
+) -> UserRead:
+    return await user_read(session, target)
 
 
 @router.patch(
     "/{user_id}",
     response_model=UserRead,
     responses=raises(
-        *SUPERUSER,
+        *PERMISSION_REQUIRED,
         UserNotFound,
         UpdateUserEmailAlreadyExists,
         UpdateUserInvalidPassword,
@@ -166,25 +198,39 @@ async def read_user(target: TargetUser) -> User:
 )
 async def update_user(
     request: Request,
-    actor: CurrentSuperuser,
+    session: SessionDep,
+    user: CanManageUsers,
+    actor: ActorDep,
     target: TargetUser,
     manager: UserManagerDep,
     changes: UserUpdate,
-) -> User:
-    """Change any field of a user, privilege flags included."""
-    return await users_service.update_user(manager, actor, target, changes, request)
+) -> UserRead:
+    """Change any field of a user, privilege flags included.
+
+    Only a superuser may send `is_superuser`, or change a superuser; others
+    may change only users whose permissions they all hold (else 403).
+    """
+    users_service.ensure_may_set_privileges(actor, changes)
+    await users_service.ensure_may_manage(session, actor, target)
+    updated = await users_service.update_user(manager, user, target, changes, request)
+    return await user_read(session, updated)
 
 
 @router.delete(
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=raises(*SUPERUSER, UserNotFound, CannotDeleteSelf, LastSuperuser),
+    responses=raises(
+        *PERMISSION_REQUIRED, UserNotFound, CannotDeleteSelf, LastSuperuser
+    ),
 )
 async def delete_user(
     request: Request,
-    actor: CurrentSuperuser,
+    session: SessionDep,
+    user: CanManageUsers,
+    actor: ActorDep,
     target: TargetUser,
     manager: UserManagerDep,
 ) -> None:
-    """Delete a user and everything they own."""
-    await users_service.delete_user(manager, actor, target, request)
+    """Delete a user and everything they own (the same rules as for a change)."""
+    await users_service.ensure_may_manage(session, actor, target)
+    await users_service.delete_user(manager, user, target, request)

@@ -15,6 +15,10 @@ const MESSAGES: Record<string, string> = {
   RATE_LIMITED: 'Too many attempts: wait a minute and try again.',
   CANNOT_DEACTIVATE_SELF: 'You cannot deactivate your own account.',
   LAST_SUPERUSER: 'This is the last active superuser.',
+  PERMISSION_DENIED: 'Your account does not have the permission for this.',
+  ROLE_ALREADY_EXISTS: 'A role with this slug exists already.',
+  ROLE_IS_SYSTEM: 'A system role cannot be changed or deleted.',
+  ROLE_NOT_FOUND: 'There is no such role.',
 };
 
 export function describeError(error: unknown, response?: Response): string {

@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { AuditListAuditEventsData, AuditListAuditEventsErrors, AuditListAuditEventsResponses, AuthForgotPasswordData, AuthForgotPasswordErrors, AuthForgotPasswordResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthRefreshAccessTokenData, AuthRefreshAccessTokenErrors, AuthRefreshAccessTokenResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthRequestVerifyTokenData, AuthRequestVerifyTokenErrors, AuthRequestVerifyTokenResponses, AuthResetPasswordData, AuthResetPasswordErrors, AuthResetPasswordResponses, AuthVerifyData, AuthVerifyErrors, AuthVerifyResponses, HealthReadHealthData, HealthReadHealthErrors, HealthReadHealthResponses, HealthReadLivenessData, HealthReadLivenessErrors, HealthReadLivenessResponses, HealthReadReadinessData, HealthReadReadinessErrors, HealthReadReadinessResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsListItemsData, ItemsListItemsErrors, ItemsListItemsResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, OperationsReadDatabaseMetricsData, OperationsReadDatabaseMetricsErrors, OperationsReadDatabaseMetricsResponses, OperationsReadStatsData, OperationsReadStatsErrors, OperationsReadStatsResponses, SessionsListSessionsData, SessionsListSessionsErrors, SessionsListSessionsResponses, SessionsRevokeOtherSessionsData, SessionsRevokeOtherSessionsErrors, SessionsRevokeOtherSessionsResponses, SessionsRevokeSessionData, SessionsRevokeSessionErrors, SessionsRevokeSessionResponses, UsersChangeMyPasswordData, UsersChangeMyPasswordErrors, UsersChangeMyPasswordResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersCreateUsersData, UsersCreateUsersErrors, UsersCreateUsersResponses, UsersDeleteMeData, UsersDeleteMeErrors, UsersDeleteMeResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserResponses, UsersListUsersData, UsersListUsersErrors, UsersListUsersResponses, UsersReadMeData, UsersReadMeErrors, UsersReadMeResponses, UsersReadUserData, UsersReadUserErrors, UsersReadUserResponses, UsersUpdateMeData, UsersUpdateMeErrors, UsersUpdateMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserResponses } from './types.gen';
+import type { AuditListAuditEventsData, AuditListAuditEventsErrors, AuditListAuditEventsResponses, AuthForgotPasswordData, AuthForgotPasswordErrors, AuthForgotPasswordResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthRefreshAccessTokenData, AuthRefreshAccessTokenErrors, AuthRefreshAccessTokenResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthRequestVerifyTokenData, AuthRequestVerifyTokenErrors, AuthRequestVerifyTokenResponses, AuthResetPasswordData, AuthResetPasswordErrors, AuthResetPasswordResponses, AuthVerifyData, AuthVerifyErrors, AuthVerifyResponses, HealthReadHealthData, HealthReadHealthErrors, HealthReadHealthResponses, HealthReadLivenessData, HealthReadLivenessErrors, HealthReadLivenessResponses, HealthReadReadinessData, HealthReadReadinessErrors, HealthReadReadinessResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsListItemsData, ItemsListItemsErrors, ItemsListItemsResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, OperationsReadDatabaseMetricsData, OperationsReadDatabaseMetricsErrors, OperationsReadDatabaseMetricsResponses, OperationsReadStatsData, OperationsReadStatsErrors, OperationsReadStatsResponses, RolesCreateRoleData, RolesCreateRoleErrors, RolesCreateRoleResponses, RolesDeleteRoleData, RolesDeleteRoleErrors, RolesDeleteRoleResponses, RolesGrantRoleData, RolesGrantRoleErrors, RolesGrantRoleResponses, RolesListPermissionsData, RolesListPermissionsErrors, RolesListPermissionsResponses, RolesListRolesData, RolesListRolesErrors, RolesListRolesResponses, RolesRevokeRoleData, RolesRevokeRoleErrors, RolesRevokeRoleResponses, RolesUpdateRoleData, RolesUpdateRoleErrors, RolesUpdateRoleResponses, SessionsListSessionsData, SessionsListSessionsErrors, SessionsListSessionsResponses, SessionsRevokeOtherSessionsData, SessionsRevokeOtherSessionsErrors, SessionsRevokeOtherSessionsResponses, SessionsRevokeSessionData, SessionsRevokeSessionErrors, SessionsRevokeSessionResponses, UsersChangeMyPasswordData, UsersChangeMyPasswordErrors, UsersChangeMyPasswordResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersCreateUsersData, UsersCreateUsersErrors, UsersCreateUsersResponses, UsersDeleteMeData, UsersDeleteMeErrors, UsersDeleteMeResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserResponses, UsersListUsersData, UsersListUsersErrors, UsersListUsersResponses, UsersReadMeData, UsersReadMeErrors, UsersReadMeResponses, UsersReadUserData, UsersReadUserErrors, UsersReadUserResponses, UsersUpdateMeData, UsersUpdateMeErrors, UsersUpdateMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -146,7 +146,8 @@ export const authVerify = <ThrowOnError extends boolean = false>(options: Option
 /**
  * List Items
  *
- * Your items (a superuser: everyone's), newest first unless `sort` says else.
+ * Your items (with `items:read_any`: everyone's), newest first unless `sort`
+ * says else.
  *
  * `q` searches title and description.
  */
@@ -216,6 +217,72 @@ export const operationsReadDatabaseMetrics = <ThrowOnError extends boolean = fal
 });
 
 /**
+ * List Permissions
+ *
+ * Every permission the code defines, sorted, with what it allows.
+ */
+export const rolesListPermissions = <ThrowOnError extends boolean = false>(options?: Options<RolesListPermissionsData, ThrowOnError>) => (options?.client ?? client).get<RolesListPermissionsResponses, RolesListPermissionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/permissions',
+    ...options
+});
+
+/**
+ * List Roles
+ *
+ * Every role with its permissions, by slug.
+ */
+export const rolesListRoles = <ThrowOnError extends boolean = false>(options?: Options<RolesListRolesData, ThrowOnError>) => (options?.client ?? client).get<RolesListRolesResponses, RolesListRolesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/roles',
+    ...options
+});
+
+/**
+ * Create Role
+ *
+ * Create a role. You must hold every permission you give it (else 403).
+ */
+export const rolesCreateRole = <ThrowOnError extends boolean = false>(options: Options<RolesCreateRoleData, ThrowOnError>) => (options.client ?? client).post<RolesCreateRoleResponses, RolesCreateRoleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/roles',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete Role
+ *
+ * Delete a role (not a system role); its holders lose it at once.
+ */
+export const rolesDeleteRole = <ThrowOnError extends boolean = false>(options: Options<RolesDeleteRoleData, ThrowOnError>) => (options.client ?? client).delete<RolesDeleteRoleResponses, RolesDeleteRoleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/roles/{slug}',
+    ...options
+});
+
+/**
+ * Update Role
+ *
+ * Rename, describe or change the permissions of a role (not a system role).
+ *
+ * You must hold every permission the role has, before and after (else 403).
+ * Its holders have the new permissions from their next request.
+ */
+export const rolesUpdateRole = <ThrowOnError extends boolean = false>(options: Options<RolesUpdateRoleData, ThrowOnError>) => (options.client ?? client).patch<RolesUpdateRoleResponses, RolesUpdateRoleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/roles/{slug}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Read Stats
  *
  * User and item counts, recomputed at most every `STATS_CACHE_SECONDS`.
@@ -230,6 +297,8 @@ export const operationsReadStats = <ThrowOnError extends boolean = false>(option
  * List Users
  *
  * All users, newest first unless `sort` says else; `q` searches email and name.
+ *
+ * `role` lists the holders of a role.
  */
 export const usersListUsers = <ThrowOnError extends boolean = false>(options?: Options<UsersListUsersData, ThrowOnError>) => (options?.client ?? client).get<UsersListUsersResponses, UsersListUsersErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -242,7 +311,8 @@ export const usersListUsers = <ThrowOnError extends boolean = false>(options?: O
  *
  * Create a user; `is_active`, `is_superuser` and `is_verified` apply.
  *
- * An unverified user is sent a verification email.
+ * Only a superuser may send `is_superuser` (else 403). An unverified user is
+ * sent a verification email.
  */
 export const usersCreateUser = <ThrowOnError extends boolean = false>(options: Options<UsersCreateUserData, ThrowOnError>) => (options.client ?? client).post<UsersCreateUserResponses, UsersCreateUserErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -260,7 +330,8 @@ export const usersCreateUser = <ThrowOnError extends boolean = false>(options: O
  * Create up to 100 users at once: all of them, or none.
  *
  * Errors name every refused entry by its index. Verification emails go out
- * only once the whole batch is stored.
+ * only once the whole batch is stored. Only a superuser may send
+ * `is_superuser` in any entry (else 403).
  */
 export const usersCreateUsers = <ThrowOnError extends boolean = false>(options: Options<UsersCreateUsersData, ThrowOnError>) => (options.client ?? client).post<UsersCreateUsersResponses, UsersCreateUsersErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -289,6 +360,9 @@ export const usersDeleteMe = <ThrowOnError extends boolean = false>(options: Opt
 
 /**
  * Read Me
+ *
+ * Your account, with your roles and effective permissions (for the SPA to
+ * show or hide its UI; the API checks them itself).
  */
 export const usersReadMe = <ThrowOnError extends boolean = false>(options?: Options<UsersReadMeData, ThrowOnError>) => (options?.client ?? client).get<UsersReadMeResponses, UsersReadMeErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -367,7 +441,7 @@ export const sessionsRevokeSession = <ThrowOnError extends boolean = false>(opti
 /**
  * Delete User
  *
- * Delete a user and everything they own.
+ * Delete a user and everything they own (the same rules as for a change).
  */
 export const usersDeleteUser = <ThrowOnError extends boolean = false>(options: Options<UsersDeleteUserData, ThrowOnError>) => (options.client ?? client).delete<UsersDeleteUserResponses, UsersDeleteUserErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -388,6 +462,9 @@ export const usersReadUser = <ThrowOnError extends boolean = false>(options: Opt
  * Update User
  *
  * Change any field of a user, privilege flags included.
+ *
+ * Only a superuser may send `is_superuser`, or change a superuser; others
+ * may change only users whose permissions they all hold (else 403).
  */
 export const usersUpdateUser = <ThrowOnError extends boolean = false>(options: Options<UsersUpdateUserData, ThrowOnError>) => (options.client ?? client).patch<UsersUpdateUserResponses, UsersUpdateUserErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -397,6 +474,33 @@ export const usersUpdateUser = <ThrowOnError extends boolean = false>(options: O
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Revoke Role
+ *
+ * Revoke a role from a user; revoking one they do not hold changes nothing.
+ *
+ * You must hold every permission the role carries (else 403).
+ */
+export const rolesRevokeRole = <ThrowOnError extends boolean = false>(options: Options<RolesRevokeRoleData, ThrowOnError>) => (options.client ?? client).delete<RolesRevokeRoleResponses, RolesRevokeRoleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users/{user_id}/roles/{slug}',
+    ...options
+});
+
+/**
+ * Grant Role
+ *
+ * Grant a role to a user; granting it again changes nothing.
+ *
+ * You must hold every permission the role carries, and only a superuser may
+ * grant roles to themselves (else 403).
+ */
+export const rolesGrantRole = <ThrowOnError extends boolean = false>(options: Options<RolesGrantRoleData, ThrowOnError>) => (options.client ?? client).put<RolesGrantRoleResponses, RolesGrantRoleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users/{user_id}/roles/{slug}',
+    ...options
 });
 
 /**

@@ -19,7 +19,7 @@ export type AccountDeletion = {
 /**
  * AuditEventKind
  */
-export type AuditEventKind = 'login.succeeded' | 'login.failed' | 'logout' | 'password.changed' | 'password.reset' | 'email.changed' | 'email.verified' | 'user.deactivated' | 'superuser.granted' | 'superuser.revoked' | 'user.deleted';
+export type AuditEventKind = 'login.succeeded' | 'login.failed' | 'logout' | 'password.changed' | 'password.reset' | 'email.changed' | 'email.verified' | 'user.deactivated' | 'superuser.granted' | 'superuser.revoked' | 'user.deleted' | 'role.created' | 'role.updated' | 'role.deleted' | 'role.granted' | 'role.revoked';
 
 /**
  * AuditEventRead
@@ -414,6 +414,22 @@ export type PasswordReset = {
 };
 
 /**
+ * PermissionRead
+ */
+export type PermissionRead = {
+    /**
+     * Description
+     */
+    description: string;
+    /**
+     * Name
+     *
+     * `resource:action`
+     */
+    name: string;
+};
+
+/**
  * PooledDatabaseMetrics
  *
  * Figures of a connection pool (SQLAlchemy's QueuePool).
@@ -455,6 +471,92 @@ export type PooledDatabaseMetrics = {
      * Connections the pool keeps open at most when idle.
      */
     size: number;
+};
+
+/**
+ * RoleCreate
+ */
+export type RoleCreate = {
+    /**
+     * Description
+     */
+    description?: string | null;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Permissions
+     *
+     * Permissions the code defines (`GET /permissions`).
+     */
+    permissions: Array<string>;
+    /**
+     * Slug
+     *
+     * Lower-case letters, digits, `-` and `_`; starts with a letter.
+     */
+    slug: string;
+};
+
+/**
+ * RoleRead
+ */
+export type RoleRead = {
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Description
+     */
+    description: string | null;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Is System
+     */
+    is_system: boolean;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Permissions
+     *
+     * Sorted.
+     */
+    permissions: Array<string>;
+    /**
+     * Slug
+     */
+    slug: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
+ * RoleUpdate
+ *
+ * Omit a field to leave it; `description: null` clears it.
+ */
+export type RoleUpdate = {
+    /**
+     * Description
+     */
+    description?: string | null;
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Permissions
+     */
+    permissions?: Array<string> | null;
 };
 
 /**
@@ -532,6 +634,47 @@ export type UnpooledDatabaseMetrics = {
 };
 
 /**
+ * UserAccountRead
+ *
+ * An account without its roles: what registration and verification answer
+ * (fastapi-users' own routes, which cannot load them).
+ */
+export type UserAccountRead = {
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Email
+     */
+    email: string;
+    /**
+     * Full Name
+     */
+    full_name?: string | null;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Is Active
+     */
+    is_active?: boolean;
+    /**
+     * Is Superuser
+     */
+    is_superuser?: boolean;
+    /**
+     * Is Verified
+     */
+    is_verified?: boolean;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
  * UserCounts
  */
 export type UserCounts = {
@@ -593,6 +736,9 @@ export type UserCreate = {
 
 /**
  * UserRead
+ *
+ * An account with its roles and effective permissions (built by
+ * `app.api.user_reads`, one query for a whole page).
  */
 export type UserRead = {
     /**
@@ -623,6 +769,18 @@ export type UserRead = {
      * Is Verified
      */
     is_verified?: boolean;
+    /**
+     * Permissions
+     *
+     * Effective permissions (their roles', or all for a superuser), sorted: show or hide the SPA's UI by them.
+     */
+    permissions: Array<string>;
+    /**
+     * Roles
+     *
+     * The slugs of the user's roles, sorted.
+     */
+    roles: Array<string>;
     /**
      * Updated At
      */
@@ -761,7 +919,7 @@ export type AuditListAuditEventsErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -1078,7 +1236,7 @@ export type AuthRegisterResponses = {
     /**
      * Successful Response
      */
-    201: UserRead;
+    201: UserAccountRead;
 };
 
 export type AuthRegisterResponse = AuthRegisterResponses[keyof AuthRegisterResponses];
@@ -1221,7 +1379,7 @@ export type AuthVerifyResponses = {
     /**
      * Successful Response
      */
-    200: UserRead;
+    200: UserAccountRead;
 };
 
 export type AuthVerifyResponse = AuthVerifyResponses[keyof AuthVerifyResponses];
@@ -1247,7 +1405,7 @@ export type ItemsListItemsData = {
         /**
          * Owner Id
          *
-         * Superusers: only this user's items. Ordinary users always get their own items and may only pass their own id (else 403).
+         * With `items:read_any`: only this user's items. Others always get their own items and may only pass their own id (else 403).
          */
         owner_id?: string | null;
         /**
@@ -1278,7 +1436,7 @@ export type ItemsListItemsErrors = {
      */
     401: ErrorRead;
     /**
-     * `OWNER_FILTER_FORBIDDEN`: An ordinary user asked for another user's items.
+     * `OWNER_FILTER_FORBIDDEN`: A user without `items:read_any` asked for another user's items.
      */
     403: ErrorRead;
     /**
@@ -1554,7 +1712,7 @@ export type OperationsReadDatabaseMetricsErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -1596,6 +1754,305 @@ export type OperationsReadDatabaseMetricsResponses = {
 
 export type OperationsReadDatabaseMetricsResponse = OperationsReadDatabaseMetricsResponses[keyof OperationsReadDatabaseMetricsResponses];
 
+export type RolesListPermissionsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/permissions';
+};
+
+export type RolesListPermissionsErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
+     */
+    403: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type RolesListPermissionsError = RolesListPermissionsErrors[keyof RolesListPermissionsErrors];
+
+export type RolesListPermissionsResponses = {
+    /**
+     * Response Roles List Permissions
+     *
+     * Successful Response
+     */
+    200: Array<PermissionRead>;
+};
+
+export type RolesListPermissionsResponse = RolesListPermissionsResponses[keyof RolesListPermissionsResponses];
+
+export type RolesListRolesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/roles';
+};
+
+export type RolesListRolesErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
+     */
+    403: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type RolesListRolesError = RolesListRolesErrors[keyof RolesListRolesErrors];
+
+export type RolesListRolesResponses = {
+    /**
+     * Response Roles List Roles
+     *
+     * Successful Response
+     */
+    200: Array<RoleRead>;
+};
+
+export type RolesListRolesResponse = RolesListRolesResponses[keyof RolesListRolesResponses];
+
+export type RolesCreateRoleData = {
+    body: RoleCreate;
+    path?: never;
+    query?: never;
+    url: '/api/v1/roles';
+};
+
+export type RolesCreateRoleErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
+     */
+    403: ErrorRead;
+    /**
+     * `ROLE_ALREADY_EXISTS`: A role with this slug exists already.
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type RolesCreateRoleError = RolesCreateRoleErrors[keyof RolesCreateRoleErrors];
+
+export type RolesCreateRoleResponses = {
+    /**
+     * Successful Response
+     */
+    201: RoleRead;
+};
+
+export type RolesCreateRoleResponse = RolesCreateRoleResponses[keyof RolesCreateRoleResponses];
+
+export type RolesDeleteRoleData = {
+    body?: never;
+    path: {
+        /**
+         * Slug
+         */
+        slug: string;
+    };
+    query?: never;
+    url: '/api/v1/roles/{slug}';
+};
+
+export type RolesDeleteRoleErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
+     */
+    403: ErrorRead;
+    /**
+     * `ROLE_NOT_FOUND`: No role has this slug.
+     */
+    404: ErrorRead;
+    /**
+     * `ROLE_IS_SYSTEM`: A system role cannot be renamed or deleted, nor its permissions changed.
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type RolesDeleteRoleError = RolesDeleteRoleErrors[keyof RolesDeleteRoleErrors];
+
+export type RolesDeleteRoleResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type RolesDeleteRoleResponse = RolesDeleteRoleResponses[keyof RolesDeleteRoleResponses];
+
+export type RolesUpdateRoleData = {
+    body: RoleUpdate;
+    path: {
+        /**
+         * Slug
+         */
+        slug: string;
+    };
+    query?: never;
+    url: '/api/v1/roles/{slug}';
+};
+
+export type RolesUpdateRoleErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
+     */
+    403: ErrorRead;
+    /**
+     * `ROLE_NOT_FOUND`: No role has this slug.
+     */
+    404: ErrorRead;
+    /**
+     * `ROLE_IS_SYSTEM`: A system role cannot be renamed or deleted, nor its permissions changed.
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type RolesUpdateRoleError = RolesUpdateRoleErrors[keyof RolesUpdateRoleErrors];
+
+export type RolesUpdateRoleResponses = {
+    /**
+     * Successful Response
+     */
+    200: RoleRead;
+};
+
+export type RolesUpdateRoleResponse = RolesUpdateRoleResponses[keyof RolesUpdateRoleResponses];
+
 export type OperationsReadStatsData = {
     body?: never;
     path?: never;
@@ -1609,7 +2066,7 @@ export type OperationsReadStatsErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -1680,6 +2137,12 @@ export type UsersListUsersData = {
          */
         is_verified?: boolean | null;
         /**
+         * Role
+         *
+         * Only holders of this role.
+         */
+        role?: string | null;
+        /**
          * Q
          *
          * Case-insensitive substring search.
@@ -1707,7 +2170,7 @@ export type UsersListUsersErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -1764,7 +2227,7 @@ export type UsersCreateUserErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -1830,7 +2293,7 @@ export type UsersCreateUsersErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -2285,7 +2748,7 @@ export type UsersDeleteUserErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -2351,7 +2814,7 @@ export type UsersReadUserErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -2417,7 +2880,7 @@ export type UsersUpdateUserErrors = {
      */
     401: ErrorRead;
     /**
-     * `FORBIDDEN`: The user may not do this.
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
      */
     403: ErrorRead;
     /**
@@ -2464,6 +2927,138 @@ export type UsersUpdateUserResponses = {
 };
 
 export type UsersUpdateUserResponse = UsersUpdateUserResponses[keyof UsersUpdateUserResponses];
+
+export type RolesRevokeRoleData = {
+    body?: never;
+    path: {
+        /**
+         * Slug
+         */
+        slug: string;
+        /**
+         * User Id
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/v1/users/{user_id}/roles/{slug}';
+};
+
+export type RolesRevokeRoleErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
+     */
+    403: ErrorRead;
+    /**
+     * `USER_NOT_FOUND`: No such user (or not a valid user id). `ROLE_NOT_FOUND`: No role has this slug.
+     */
+    404: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type RolesRevokeRoleError = RolesRevokeRoleErrors[keyof RolesRevokeRoleErrors];
+
+export type RolesRevokeRoleResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type RolesRevokeRoleResponse = RolesRevokeRoleResponses[keyof RolesRevokeRoleResponses];
+
+export type RolesGrantRoleData = {
+    body?: never;
+    path: {
+        /**
+         * Slug
+         */
+        slug: string;
+        /**
+         * User Id
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/v1/users/{user_id}/roles/{slug}';
+};
+
+export type RolesGrantRoleErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
+     */
+    403: ErrorRead;
+    /**
+     * `USER_NOT_FOUND`: No such user (or not a valid user id). `ROLE_NOT_FOUND`: No role has this slug.
+     */
+    404: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type RolesGrantRoleError = RolesGrantRoleErrors[keyof RolesGrantRoleErrors];
+
+export type RolesGrantRoleResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type RolesGrantRoleResponse = RolesGrantRoleResponses[keyof RolesGrantRoleResponses];
 
 export type HealthReadHealthData = {
     body?: never;

@@ -3,6 +3,8 @@ import { useAuth } from '../auth/AuthProvider';
 
 export function Layout() {
   const { user, signOut } = useAuth();
+  // What the API lets this account do (it checks again on every request).
+  const may = (permission: string) => user?.permissions?.includes(permission) ?? false;
 
   async function handleSignOut() {
     await signOut('You are signed out.');
@@ -17,7 +19,8 @@ export function Layout() {
             <NavLink to="/items">Items</NavLink>
             <NavLink to="/profile">Profile</NavLink>
             <NavLink to="/sessions">Sessions</NavLink>
-            {user.is_superuser && <NavLink to="/admin/users">Users</NavLink>}
+            {may('users:read') && <NavLink to="/admin/users">Users</NavLink>}
+            {may('roles:read') && <NavLink to="/admin/roles">Roles</NavLink>}
             <span className="who" data-testid="signed-in-as">
               {user.email}
             </span>

@@ -10,7 +10,7 @@ import { NotAllowed } from '../components/NotAllowed';
 const PAGE_SIZE = 20;
 type ActiveFilter = 'all' | 'active' | 'inactive';
 
-/** Superusers: every account, filtered; deactivate or reactivate one. */
+/** `users:read`: every account, filtered, with its roles; `users:manage`: deactivate or reactivate one. */
 export function AdminUsersPage() {
   const { user: me } = useAuth();
   const [search, setSearch] = useState('');
@@ -76,6 +76,7 @@ export function AdminUsersPage() {
                 <th>Email</th>
                 <th>Name</th>
                 <th>Status</th>
+                <th>Roles</th>
                 <th />
               </tr>
             </thead>
@@ -89,6 +90,7 @@ export function AdminUsersPage() {
                     {user.is_verified ? ', verified' : ''}
                     {user.is_superuser ? ', superuser' : ''}
                   </td>
+                  <td>{user.roles?.join(', ') ?? ''}</td>
                   <td>
                     {user.id !== me?.id &&
                       (user.is_active ? (

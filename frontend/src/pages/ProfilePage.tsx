@@ -86,15 +86,19 @@ function NameForm({ user }: { user: UserRead }) {
 function EmailForm({ user }: { user: UserRead }) {
   const { reloadUser } = useAuth();
   const [email, setEmail] = useState(user.email);
+  const [current, setCurrent] = useState('');
   async function submit(): Promise<Outcome> {
-    const { data, error, response } = await usersUpdateMe({ body: { email } });
+    // A new email needs the current password; it also signs out every other session.
+    const { data, error, response } = await usersUpdateMe({ body: { email, current_password: current } });
     if (data === undefined) return failed(error, response);
+    setCurrent('');
     await reloadUser();
     return done(`Your email is now ${data.email}: open the link we sent there to verify it.`);
   }
   return (
     <Panel title="Email" submit={submit} button="Change email">
       <EmailField label="New email" value={email} onChange={setEmail} />
+      <PasswordField label="Current password" value={current} onChange={setCurrent} />
     </Panel>
   );
 }

@@ -158,7 +158,7 @@ async def test_ordinary_user_gets_403_on_other_users(
     delete = await client.delete(url, headers=user_headers)
 
     assert [get.status_code, patch.status_code, delete.status_code] == [403] * 3
-    assert get.json() == {"detail": "FORBIDDEN"}
+    assert get.json() == {"detail": "PERMISSION_DENIED"}
 
 
 async def test_ordinary_user_gets_403_on_own_id(

@@ -1,0 +1,1 @@
+"""Roles and permissions: the registry, effective permissions, the roles service."""
