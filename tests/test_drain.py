@@ -33,7 +33,7 @@ async def test_sigterm_fails_readiness_while_still_serving_then_exits(
         OUTBOX_WORKER_ENABLED="false",
     )
     async with running_server(env) as server:
-        async with httpx.AsyncClient(base_url=server.base_url) as probe:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as probe:
             assert (await probe.get("/health/ready")).status_code == 200
             server.process.send_signal(signal.SIGTERM)
             ready = await first_not_ready(probe)

@@ -31,6 +31,8 @@ UPGRADE_LINE = re.compile(r"Running upgrade (\w*) ?-> (\w+)")
 # nothing asserts that the drain took this long.
 DRAIN_SECONDS = "8"
 LOAD_LOOPS = 4
+# httpx's default (5 s) is too short for a busy CI machine: a guard only.
+HTTP_TIMEOUT_SECONDS = 60
 
 
 def every_revision() -> set[str]:
@@ -97,7 +99,9 @@ async def held_login(
         await resume.wait()
         yield body[10:]
 
-    async with httpx.AsyncClient(base_url=instance.base_url, timeout=60) as http:
+    async with httpx.AsyncClient(
+        base_url=instance.base_url, timeout=HTTP_TIMEOUT_SECONDS
+    ) as http:
         return await http.post(
             "/api/v1/auth/login",
             content=parts(),
@@ -118,7 +122,9 @@ async def test_sigterm_fails_readiness_first_and_lets_started_requests_finish(
         results: list[int] = []
 
         async def load() -> None:
-            async with httpx.AsyncClient(base_url=instance.base_url) as http:
+            async with httpx.AsyncClient(
+                base_url=instance.base_url, timeout=HTTP_TIMEOUT_SECONDS
+            ) as http:
                 while not stop_load.is_set():
                     response = await http.get(
                         "/api/v1/users/me",
@@ -134,7 +140,9 @@ async def test_sigterm_fails_readiness_first_and_lets_started_requests_finish(
         await warmed_up.wait()
 
         instance.send(signal.SIGTERM)
-        async with httpx.AsyncClient(base_url=instance.base_url) as probe:
+        async with httpx.AsyncClient(
+            base_url=instance.base_url, timeout=HTTP_TIMEOUT_SECONDS
+        ) as probe:
             ready = await first_not_ready(probe)
             live = await probe.get("/health/live")
         # The load balancer takes the instance out of rotation now.
@@ -147,12 +155,15 @@ async def test_sigterm_fails_readiness_first_and_lets_started_requests_finish(
         resume.set()
         login = await in_flight
         code = await instance.wait()
+        log = instance.log()
 
-    assert ready.status_code == 503
-    assert ready.json()["checks"]["process"]["error"] == "SHUTTING_DOWN"
-    assert live.status_code == 200
+    assert ready.status_code == 503, log
+    assert ready.json()["checks"] == {
+        "process": {"status": "error", "latency_ms": 0.0, "error": "SHUTTING_DOWN"}
+    }, log
+    assert live.status_code == 200, log
     # ...which is answered in full, as is every request of the load.
-    assert login.status_code == 200, login.text
+    assert login.status_code == 200, f"{login.text}\n{log}"
     assert REFRESH_COOKIE_NAME in login.headers.get("set-cookie", "")
-    assert set(results) == {200}
-    assert code == 0, instance.log()
+    assert set(results) == {200}, (collections.Counter(results), log)
+    assert code == 0, log
