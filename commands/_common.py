@@ -17,7 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core.config import Settings, get_settings
 from app.core.startup_errors import EXIT_CONFIG as EXIT_CONFIG
-from app.core.startup_errors import configuration_report, database_problem
+from app.core.startup_errors import (
+    configuration_report,
+    database_problem,
+    missing_sqlite_directory,
+)
 from app.db.session import (
     create_engine,
     create_sessionmaker,
@@ -98,6 +102,9 @@ async def open_database(
 
 
 async def _check_reachable(engine: AsyncEngine, url: str) -> None:
+    problem = missing_sqlite_directory(url)
+    if problem is not None:
+        raise CommandError(problem, EXIT_CONFIG)
     try:
         async with read_only_engine(engine).connect() as connection:
             await connection.execute(text("SELECT 1"))

@@ -289,12 +289,15 @@ def main(argv: list[str] | None = None) -> int:
     def run() -> int:
         settings = load_settings()
         interactive = sys.stdin.isatty() and not args.if_configured
+        # asyncio.run turns the first Ctrl-C into a cancellation that waits for
+        # the event loop, which a prompt blocks: keep Python's immediate one.
+        # Installed before the first prompt too: a process started with SIGINT
+        # ignored (a background job of a script) inherits that, and Python then
+        # installs no handler of its own, so Ctrl-C would do nothing.
+        signal.signal(signal.SIGINT, _interrupt_at_once)
         email: str | None = args.email
         if email is None and configured_email(settings) is None and interactive:
             email = ask_email()
-        # asyncio.run turns the first Ctrl-C into a cancellation that waits for
-        # the event loop, which a prompt blocks: keep Python's immediate one.
-        signal.signal(signal.SIGINT, _interrupt_at_once)
         return asyncio.run(
             create_superuser(
                 settings,

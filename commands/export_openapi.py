@@ -46,6 +46,7 @@ def snapshot_settings() -> Settings:
         SECRET_KEY=placeholder,
         RESET_PASSWORD_SECRET_KEY=placeholder,
         VERIFICATION_SECRET_KEY=placeholder,
+        MFA_ENCRYPTION_KEY=placeholder,
         OUTBOX_WORKER_ENABLED=False,
     )
 

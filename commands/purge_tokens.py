@@ -1,4 +1,4 @@
-"""Delete expired refresh tokens.
+"""Delete expired refresh tokens and expired second-factor challenges.
 
     uv run python -m commands.purge_tokens
     uv run python -m commands.purge_tokens --batch-size 5000
@@ -10,8 +10,9 @@ anyway and its row is deleted here. Logins also delete the user's own expired
 tokens, so this only catches the users who stopped coming back.
 
 Rows go in batches, each its own transaction, so a large purge never holds
-long locks. Prints how many were deleted; exit status 2 if the database failed
-(batches already committed stay deleted).
+long locks. Second-factor challenges (5 minutes each) that were never
+finished go the same way. Prints how many were deleted; exit status 2 if the
+database failed (batches already committed stay deleted).
 """
 
 import argparse
@@ -20,6 +21,7 @@ import sys
 
 from app.core.config import Settings
 from app.db.session import session_scope
+from app.mfa.store import purge_expired_challenges
 from app.sessions.store import purge_expired, utc_now
 from commands._common import EXIT_OK, load_settings, open_database, run_command
 
@@ -39,6 +41,21 @@ async def purge_tokens(settings: Settings, batch_size: int = DEFAULT_BATCH_SIZE)
                 return deleted
 
 
+async def purge_challenges(
+    settings: Settings, batch_size: int = DEFAULT_BATCH_SIZE
+) -> int:
+    """Delete every second-factor challenge expired now; returns how many."""
+    now = utc_now()
+    deleted = 0
+    async with open_database(settings) as database:
+        while True:
+            async with session_scope(database.sessionmaker) as session:
+                batch = await purge_expired_challenges(session, now, limit=batch_size)
+            deleted += batch
+            if batch < batch_size:
+                return deleted
+
+
 def _batch_size(value: str) -> int:
     size = int(value)
     if size < 1:
@@ -49,7 +66,7 @@ def _batch_size(value: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m commands.purge_tokens",
-        description="Delete expired refresh tokens.",
+        description="Delete expired refresh tokens and sign-in challenges.",
     )
     parser.add_argument(
         "--batch-size",
@@ -64,8 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def purge() -> int:
-        deleted = asyncio.run(purge_tokens(load_settings(), args.batch_size))
+        settings = load_settings()
+        deleted = asyncio.run(purge_tokens(settings, args.batch_size))
         sys.stdout.write(f"Deleted {deleted} expired refresh token(s).\n")
+        challenges = asyncio.run(purge_challenges(settings, args.batch_size))
+        sys.stdout.write(f"Deleted {challenges} expired sign-in challenge(s).\n")
         return EXIT_OK
 
     return run_command(purge)

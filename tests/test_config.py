@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from app.core import config
 from app.core.config import PROJECT_ROOT, SECRET_NAMES, Settings
+from app.core.settings import base as config
 
 STRONG = {
     "SECRET_KEY": "k" * 48,
     "RESET_PASSWORD_SECRET_KEY": "r" * 48,
     "VERIFICATION_SECRET_KEY": "v" * 48,
+    "MFA_ENCRYPTION_KEY": "m" * 48,
 }
 POSTGRES_URL = "postgresql://app:pw@db.internal:5432/gatehouse"
 
@@ -240,3 +241,19 @@ def test_production_refuses_sqlite_unless_allowed(state_dir: Path) -> None:
         DATABASE_URL="sqlite:///./prod.db", ALLOW_SQLITE_IN_PRODUCTION=True
     )
     assert allowed.is_sqlite
+
+
+def test_old_mfa_keys_are_a_comma_separated_list(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MFA_ENCRYPTION_OLD_KEYS", f"{'a' * 40}, {'b' * 40}")
+
+    loaded = settings()
+
+    keys = [key.get_secret_value() for key in loaded.MFA_ENCRYPTION_OLD_KEYS]
+    assert keys == ["a" * 40, "b" * 40]
+
+
+def test_production_refuses_a_weak_old_mfa_key(state_dir: Path) -> None:
+    with pytest.raises(ValidationError, match="MFA_ENCRYPTION_OLD_KEYS"):
+        production(DATABASE_URL=POSTGRES_URL, MFA_ENCRYPTION_OLD_KEYS="short")

@@ -103,6 +103,8 @@ async def test_users_me_reads_roles_and_permissions_in_one_query(
 
     assert len(role_queries(log)) == 1
     assert len(log.touching("users")) == 1
-    # The token's user and their roles; the test client's outbox delivery aside.
+    # The token's user, their roles, and the state of their second factor; the
+    # test client's outbox delivery aside.
     app_selects = [s for s in log.matching("SELECT") if "email_outbox" not in s]
-    assert len(app_selects) == 2
+    assert len(app_selects) == 3
+    assert len(log.touching("mfa_totp")) == 1

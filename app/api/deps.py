@@ -29,6 +29,8 @@ from app.authz.permissions import (
 from app.core.config import Settings
 from app.core.errors import AppError, Forbidden, Unauthorized
 from app.db.session import session_scope
+from app.mfa.service import MfaContext
+from app.mfa.transport import MFA_COOKIE_NAME
 from app.models import User
 from app.services.user_manager import build_user_manager
 from app.sessions.errors import CsrfHeaderMissing
@@ -254,4 +256,22 @@ CanReadStats = Annotated[
 ]
 CanReadMetrics = Annotated[
     User, Depends(RequirePermission(OperationsPermission.METRICS_READ))
+]
+
+
+# --- the second factor -------------------------------------------------------
+
+
+async def mfa_context(request: Request, client: ClientInfoDep) -> MfaContext:
+    state = request.app.state
+    return MfaContext(settings=state.settings, emails=state.email_queue, client=client)
+
+
+MfaContextDep = Annotated[MfaContext, Depends(mfa_context)]
+MfaChallengeCookie = Annotated[
+    str | None,
+    Cookie(
+        alias=MFA_COOKIE_NAME,
+        description="Set by a login that needs a second factor; HttpOnly.",
+    ),
 ]

@@ -6,6 +6,7 @@ which key tripped it.
 """
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, Request
@@ -16,6 +17,7 @@ from app.auth.errors import LoginBadCredentials
 from app.core.config import Settings
 from app.core.errors import TooManyRequests
 from app.core.rate_limit import RateLimiter, Verdict, parse_limit
+from app.mfa.errors import MfaCodeInvalid
 from app.models import User
 
 
@@ -98,6 +100,34 @@ async def limit_login(request: Request) -> AsyncIterator[None]:
         await limits.limiter.hit(
             limits.login_failures_per_account, "login-failed-account", account
         )
+        raise
+
+
+@asynccontextmanager
+async def second_factor_attempt(request: Request, user: User) -> AsyncIterator[None]:
+    """A second-factor code checked for `user`: refused while the account (or
+    the IP) is over its login-failure limit, and a wrong code counts as a
+    failed login, so guessing codes costs what guessing passwords does."""
+    limits = _limits(request)
+    if not limits.enabled:
+        yield
+        return
+    ip = request_ip(request)
+    # The key login uses for the account: the address as typed, lowercased.
+    account = user.email.strip().lower()
+    rules = (
+        (limits.login_failures_per_ip, "login-failed-ip", ip),
+        (limits.login_failures_per_account, "login-failed-account", account),
+    )
+    for limit, scope, key in rules:
+        verdict = await limits.limiter.check(limit, scope, key)
+        if not verdict.allowed:
+            raise _refuse(verdict)
+    try:
+        yield
+    except MfaCodeInvalid:
+        for limit, scope, key in rules:
+            await limits.limiter.hit(limit, scope, key)
         raise
 
 

@@ -106,6 +106,20 @@ def database_problem(url: str, exc: BaseException) -> str:
     return f"cannot use {database_target(url)}: {database_reason(url, exc)}"
 
 
+def missing_sqlite_directory(url: str) -> str | None:
+    """Why a SQLite file's directory is not there (one line), or None.
+
+    Checked before connecting: a failed aiosqlite connect leaves a thread behind
+    that reports to the event loop after a command has closed it (a traceback).
+    """
+    if make_url(url).get_backend_name() != "sqlite":
+        return None
+    path = sqlite_path(url)
+    if path == Path(":memory:") or path.parent.is_dir():
+        return None
+    return f"cannot use {database_target(url)}: {_unopenable_sqlite_file(path)}"
+
+
 def database_reason(url: str, exc: BaseException) -> str:
     for cause in _causes(exc):
         reason = _known_reason(url, cause)

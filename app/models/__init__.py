@@ -4,6 +4,7 @@ from app.db.base import Base
 from app.models.audit_event import AuditEvent
 from app.models.email_outbox import EmailOutbox
 from app.models.item import Item
+from app.models.mfa import MfaChallenge, MfaRecoveryCode, MfaTotp
 from app.models.refresh_token import RefreshToken
 from app.models.role import Role, RolePermission, UserRole
 from app.models.user import User
@@ -13,6 +14,9 @@ __all__ = [
     "Base",
     "EmailOutbox",
     "Item",
+    "MfaChallenge",
+    "MfaRecoveryCode",
+    "MfaTotp",
     "RefreshToken",
     "Role",
     "RolePermission",

@@ -31,6 +31,13 @@ class AuditEventKind(StrEnum):
     ROLE_DELETED = "role.deleted"
     ROLE_GRANTED = "role.granted"
     ROLE_REVOKED = "role.revoked"
+    MFA_ENABLED = "mfa.enabled"
+    MFA_DISABLED = "mfa.disabled"
+    MFA_RESET = "mfa.reset"
+    MFA_VERIFY_SUCCEEDED = "mfa.verify_succeeded"
+    MFA_VERIFY_FAILED = "mfa.verify_failed"
+    MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used"
+    MFA_RECOVERY_CODES_REGENERATED = "mfa.recovery_codes_regenerated"
 
 
 class AuditEvent(Base):

@@ -52,6 +52,13 @@ class UserRead(UserAccountRead):
     )
 
 
+class MeRead(UserRead):
+    """Your own account, with the state of its second factor."""
+
+    mfa_enabled: bool
+    recovery_codes_left: int
+
+
 class UserCreate(schemas.BaseUserCreate):
     email: Email
     password: NewPassword
@@ -86,6 +93,15 @@ class UserUpdate(schemas.BaseUserUpdate):
 # --- account self-service ----------------------------------------------------
 
 CurrentPassword = Annotated[SafeStr, Field(description="The account's password.")]
+MfaCodeField = Annotated[
+    str | None,
+    Field(
+        default=None,
+        max_length=64,
+        description="With two-factor authentication on: a current code from "
+        "the authenticator app or a recovery code.",
+    ),
+]
 
 
 class UserSelfUpdate(UserUpdate):
@@ -95,11 +111,13 @@ class UserSelfUpdate(UserUpdate):
     current_password: CurrentPassword | None = Field(
         default=None, description="Required to change the password or the email."
     )
+    mfa_code: MfaCodeField = None
 
 
 class PasswordChange(BaseModel):
     current_password: CurrentPassword
     new_password: NewPassword
+    mfa_code: MfaCodeField = None
 
 
 class PasswordReset(BaseModel):

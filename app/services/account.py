@@ -13,6 +13,8 @@ from fastapi import Request
 
 from app.auth.manager import UserManager
 from app.db.session import release_connection
+from app.mfa import service as mfa_service
+from app.mfa.service import MfaContext
 from app.models import User
 from app.models.user import normalize_email
 from app.schemas.user import UserSelfUpdate, UserUpdate
@@ -27,13 +29,15 @@ async def update_own_account(
     changes: UserSelfUpdate,
     *,
     session_id: uuid.UUID,
+    mfa: MfaContext,
     request: Request | None = None,
 ) -> User:
     """A user's update of their own account.
 
     A new password or a new email needs `current_password` (checked whenever it
-    is sent). A new email ends every other session of the account: whoever
-    else was signed in must prove they know the password again.
+    is sent) and, with two-factor authentication on, `mfa_code`. A new email
+    ends every other session of the account: whoever else was signed in must
+    prove they know the password again.
     """
     changes_email = changes.email is not None and normalize_email(
         changes.email
@@ -43,7 +47,13 @@ async def update_own_account(
         await confirm_password(manager, user, changes.current_password)
     elif changes.password is not None or changes_email:
         raise InvalidCurrentPassword()
-    fields = changes.model_dump(exclude_unset=True, exclude={"current_password"})
+    if changes.password is not None or changes_email:
+        await mfa_service.require_second_factor(
+            manager.user_db.session, user, changes.mfa_code, mfa
+        )
+    fields = changes.model_dump(
+        exclude_unset=True, exclude={"current_password", "mfa_code"}
+    )
     update = UserUpdate.model_construct(**fields)
     updated = await apply_update(manager, user, update, safe=True, request=request)
     if changes_email:
@@ -58,10 +68,17 @@ async def change_password(
     user: User,
     current_password: str,
     new_password: str,
+    *,
+    mfa: MfaContext,
+    mfa_code: str | None = None,
     request: Request | None = None,
 ) -> None:
+    """With two-factor authentication on, `mfa_code` is required too."""
     await release_connection(manager.user_db.session)
     await confirm_password(manager, user, current_password)
+    await mfa_service.require_second_factor(
+        manager.user_db.session, user, mfa_code, mfa
+    )
     update = UserUpdate(password=new_password)
     await apply_update(manager, user, update, safe=True, request=request)
 

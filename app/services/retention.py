@@ -1,6 +1,7 @@
 """Housekeeping: delete what has outlived its use, in small transactions.
 
-Expired refresh tokens (see `app.sessions.store.purge_expired`), sent or failed
+Expired refresh tokens (see `app.sessions.store.purge_expired`), expired
+second-factor challenges (`app.mfa.store.purge_expired_challenges`), sent or failed
 emails older than OUTBOX_RETENTION_DAYS and audit events older than
 AUDIT_RETENTION_DAYS (0 keeps them forever). Run by `commands.worker` every
 PURGE_INTERVAL_SECONDS, by any number of workers at once: on PostgreSQL each
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core.config import Settings
 from app.db.session import session_scope
 from app.email.outbox import purge_delivered
+from app.mfa.store import purge_expired_challenges
 from app.models import AuditEvent
 from app.sessions.store import purge_expired, utc_now
 
@@ -32,6 +34,7 @@ PURGE_LOCK_KEY = int.from_bytes(b"gh-purge")
 @dataclass(frozen=True, slots=True)
 class PurgeReport:
     refresh_tokens: int = 0
+    challenges: int = 0
     emails: int = 0
     audit_events: int = 0
     # False: another worker held the purge lock, so this one did nothing.
@@ -68,9 +71,13 @@ async def purge_old_rows(
 ) -> PurgeReport:
     """One housekeeping pass over every table, `batch_size` rows per transaction."""
     now = utc_now()
-    counts = {"refresh_tokens": 0, "emails": 0, "audit_events": 0}
+    counts = {"refresh_tokens": 0, "challenges": 0, "emails": 0, "audit_events": 0}
     kinds: list[tuple[str, Callable[[AsyncSession], Awaitable[int]]]] = [
-        ("refresh_tokens", lambda s: purge_expired(s, now, limit=batch_size))
+        ("refresh_tokens", lambda s: purge_expired(s, now, limit=batch_size)),
+        (
+            "challenges",
+            lambda s: purge_expired_challenges(s, now, limit=batch_size),
+        ),
     ]
     if settings.OUTBOX_RETENTION_DAYS:
         before = now - timedelta(days=settings.OUTBOX_RETENTION_DAYS)
@@ -95,6 +102,7 @@ async def purge_old_rows(
 def _report(counts: dict[str, int], *, ran: bool) -> PurgeReport:
     return PurgeReport(
         refresh_tokens=counts["refresh_tokens"],
+        challenges=counts["challenges"],
         emails=counts["emails"],
         audit_events=counts["audit_events"],
         ran=ran,

@@ -608,4 +608,8 @@ async def test_the_limited_routes_document_the_429(client: httpx.AsyncClient) ->
         ("POST", REQUEST_VERIFY),
         ("POST", CHANGE_PASSWORD),
         ("PATCH", ME),
+        # A second-factor code counts as a login attempt for the account.
+        ("POST", "/api/v1/auth/mfa/verify"),
+        ("POST", "/api/v1/auth/mfa/recovery-codes"),
+        ("DELETE", "/api/v1/auth/mfa/totp"),
     }

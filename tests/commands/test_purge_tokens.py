@@ -113,7 +113,9 @@ async def test_main_prints_how_many_were_deleted(
     exit_code = await asyncio.to_thread(main, ["--batch-size", "1"])
 
     assert exit_code == 0
-    assert capsys.readouterr().out == "Deleted 2 expired refresh token(s).\n"
+    assert capsys.readouterr().out == (
+        "Deleted 2 expired refresh token(s).\nDeleted 0 expired sign-in challenge(s).\n"
+    )
 
 
 @pytest.mark.usefixtures("committed_rows")

@@ -11,7 +11,12 @@ from tests.commands.cli import CHILD_DEADLINE_SECONDS, cli_env
 from tests.fixtures.app import make_settings
 from tests.fixtures.smtp import free_port
 
-SECRET_NAMES = ("SECRET_KEY", "RESET_PASSWORD_SECRET_KEY", "VERIFICATION_SECRET_KEY")
+SECRET_NAMES = (
+    "SECRET_KEY",
+    "RESET_PASSWORD_SECRET_KEY",
+    "VERIFICATION_SECRET_KEY",
+    "MFA_ENCRYPTION_KEY",
+)
 
 
 async def read_until(stream: asyncio.StreamReader, marker: str) -> str:

@@ -32,6 +32,7 @@ DATABASE_COMMANDS = {
     ),
     "send_emails": ("-m", "commands.send_emails", "--once"),
     "purge_tokens": ("-m", "commands.purge_tokens"),
+    "reset_mfa": ("-m", "commands.reset_mfa", "someone@example.com"),
     "alembic": ALEMBIC,
 }
 EVERY_ENTRY_POINT = {

@@ -49,6 +49,9 @@ from app.auth.errors import (
     VerifyUserBadToken,
 )
 from app.core.errors import TooManyRequests, Unauthorized
+from app.mfa.gate import begin_sign_in
+from app.mfa.transport import sign_in_response
+from app.schemas.mfa import LoginAnswer
 from app.schemas.user import Email, PasswordReset, UserAccountRead, UserCreate
 from app.services import email_requests
 from app.sessions import service as sessions
@@ -176,7 +179,7 @@ async def reset_password(
 
 @router.post(
     "/login",
-    response_model=BearerResponse,
+    response_model=LoginAnswer,
     dependencies=[LoginLimit, LoginFailureAudit],
     responses=raises(LoginBadCredentials, TooManyRequests),
 )
@@ -187,12 +190,17 @@ async def login(
     context: SignInDep,
 ) -> Response:
     """Sign in with email (`username`) and password: an access token in the body,
-    the refresh token in an HttpOnly cookie."""
+    the refresh token in an HttpOnly cookie.
+
+    With two-factor authentication on, the answer is `{"mfa_required": true,
+    "methods": [...]}` instead, with no token and no refresh cookie but a
+    5-minute challenge cookie: finish with `POST /auth/mfa/verify`.
+    """
     user = await manager.authenticate(credentials)
     if user is None or not user.is_active:
         raise LoginBadCredentials()
-    signed_in = await sessions.start_session(session, user, context, method="password")
-    return signed_in_response(signed_in, context.settings)
+    result = await begin_sign_in(session, user, context, method="password")
+    return sign_in_response(result, context.settings)
 
 
 @router.post(

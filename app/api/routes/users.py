@@ -17,6 +17,7 @@ from app.api.deps import (
     CanManageUsers,
     CanReadUsers,
     CurrentUser,
+    MfaContextDep,
     SessionDep,
     UserManagerDep,
 )
@@ -25,6 +26,8 @@ from app.api.responses import raises
 from app.api.user_reads import user_read, user_reads
 from app.auth.errors import UpdateUserEmailAlreadyExists, UpdateUserInvalidPassword
 from app.db.listing import SortSpec
+from app.mfa import service as mfa_service
+from app.mfa.errors import MfaNotEnabled
 from app.models import User
 from app.schemas.listing import Page
 from app.schemas.user import (
@@ -234,3 +237,23 @@ async def delete_user(
     """Delete a user and everything they own (the same rules as for a change)."""
     await users_service.ensure_may_manage(session, actor, target)
     await users_service.delete_user(manager, user, target, request)
+
+
+@router.delete(
+    "/{user_id}/mfa",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=raises(*PERMISSION_REQUIRED, UserNotFound, MfaNotEnabled),
+)
+async def reset_user_mfa(
+    session: SessionDep,
+    user: CanManageUsers,
+    actor: ActorDep,
+    target: TargetUser,
+    ctx: MfaContextDep,
+) -> None:
+    """Turn a user's two-factor authentication off (a lost phone and lost
+    recovery codes): their authenticator and recovery codes are deleted, the
+    user is emailed, and the reset is audited (`users:manage`, with the same
+    rules as for a change)."""
+    await users_service.ensure_may_manage(session, actor, target)
+    await mfa_service.reset(session, target, ctx, actor_id=user.id)

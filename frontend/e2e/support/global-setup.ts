@@ -122,6 +122,7 @@ function gatehouseSettings(databaseUrl: string, smtpPort: number, stack: Stack):
     SECRET_KEY: secret('secret'),
     RESET_PASSWORD_SECRET_KEY: secret('reset'),
     VERIFICATION_SECRET_KEY: secret('verify'),
+    MFA_ENCRYPTION_KEY: secret('mfa'),
     FRONTEND_URL: stack.spaUrl,
     MAIL_SERVER: '127.0.0.1',
     MAIL_PORT: String(smtpPort),

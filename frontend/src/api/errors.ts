@@ -19,6 +19,10 @@ const MESSAGES: Record<string, string> = {
   ROLE_ALREADY_EXISTS: 'A role with this slug exists already.',
   ROLE_IS_SYSTEM: 'A system role cannot be changed or deleted.',
   ROLE_NOT_FOUND: 'There is no such role.',
+  MFA_CODE_INVALID: 'That code is wrong or was already used.',
+  MFA_CODE_REQUIRED: 'Enter a code from your authenticator app (or a recovery code).',
+  MFA_CHALLENGE_EXPIRED: 'This sign-in has expired: start over with your password.',
+  MFA_CHALLENGE_MISSING: 'This sign-in has expired: start over with your password.',
 };
 
 export function describeError(error: unknown, response?: Response): string {

@@ -1,23 +1,29 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { authLogin, usersReadMe, type UserRead } from '../client';
+import { authLogin, mfaVerifySecondFactor, usersReadMe, type MeRead } from '../client';
 import { bareClient } from '../api/clients';
 import { describeError } from '../api/errors';
-import { endSessionLocally, logOut, onSignedOut, restoreSession, startSession } from '../api/session';
+import { CSRF_HEADERS, endSessionLocally, logOut, onSignedOut, restoreSession, startSession } from '../api/session';
 
 /**
- * What a sign-in attempt led to. The second factor (MFA) will add
- * `{ kind: 'second-factor', ... }` here and a step to the login page.
+ * What a sign-in attempt led to. `second-factor`: the password was right and
+ * the account has two-factor authentication; `verifySecondFactor` finishes it
+ * (the API holds the pending sign-in in an HttpOnly cookie for 5 minutes).
  */
-export type SignInOutcome = { kind: 'signed-in' } | { kind: 'refused'; message: string };
+export type SignInOutcome =
+  | { kind: 'signed-in' }
+  | { kind: 'second-factor' }
+  | { kind: 'refused'; message: string };
 
 type Status = 'restoring' | 'signed-in' | 'signed-out';
 
 type AuthState = {
   status: Status;
-  user: UserRead | null;
+  user: MeRead | null;
   /** Why the user was signed out, for the login page to say. */
   farewell: string | null;
   signIn: (email: string, password: string) => Promise<SignInOutcome>;
+  /** A code from the authenticator app, or a recovery code. */
+  verifySecondFactor: (code: string) => Promise<SignInOutcome>;
   /** End this session; the protected page the user was on sends them to the login page. */
   signOut: (farewell: string) => Promise<void>;
   /** Read the profile again (after a change). */
@@ -32,7 +38,7 @@ const AuthContext = createContext<AuthState | null>(null);
 
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [status, setStatus] = useState<Status>('restoring');
-  const [user, setUser] = useState<UserRead | null>(null);
+  const [user, setUser] = useState<MeRead | null>(null);
   const [farewell, setFarewell] = useState<string | null>(null);
 
   const signedOut = useCallback((reason: string | null) => {
@@ -64,6 +70,16 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     };
   }, [loadUser, signedOut]);
 
+  const signedIn = useCallback(
+    async (accessToken: string): Promise<SignInOutcome> => {
+      startSession(accessToken);
+      setFarewell(null);
+      if (!(await loadUser())) return { kind: 'refused', message: 'Signed in, but the profile could not be read.' };
+      return { kind: 'signed-in' };
+    },
+    [loadUser],
+  );
+
   const signIn = useCallback(
     async (email: string, password: string): Promise<SignInOutcome> => {
       const { data, error, response } = await authLogin({
@@ -71,12 +87,23 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         body: { username: email, password },
       });
       if (data === undefined) return { kind: 'refused', message: describeError(error, response) };
-      startSession(data.access_token);
-      setFarewell(null);
-      if (!(await loadUser())) return { kind: 'refused', message: 'Signed in, but the profile could not be read.' };
-      return { kind: 'signed-in' };
+      if ('mfa_required' in data) return { kind: 'second-factor' };
+      return signedIn(data.access_token);
     },
-    [loadUser],
+    [signedIn],
+  );
+
+  const verifySecondFactor = useCallback(
+    async (code: string): Promise<SignInOutcome> => {
+      const { data, error, response } = await mfaVerifySecondFactor({
+        client: bareClient,
+        body: { code },
+        headers: CSRF_HEADERS,
+      });
+      if (data === undefined) return { kind: 'refused', message: describeError(error, response) };
+      return signedIn(data.access_token);
+    },
+    [signedIn],
   );
 
   const signOut = useCallback(
@@ -100,8 +127,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   );
 
   const value = useMemo(
-    () => ({ status, user, farewell, signIn, signOut, reloadUser, sessionEnded }),
-    [status, user, farewell, signIn, signOut, reloadUser, sessionEnded],
+    () => ({ status, user, farewell, signIn, verifySecondFactor, signOut, reloadUser, sessionEnded }),
+    [status, user, farewell, signIn, verifySecondFactor, signOut, reloadUser, sessionEnded],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { AuditListAuditEventsData, AuditListAuditEventsErrors, AuditListAuditEventsResponses, AuthForgotPasswordData, AuthForgotPasswordErrors, AuthForgotPasswordResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthRefreshAccessTokenData, AuthRefreshAccessTokenErrors, AuthRefreshAccessTokenResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthRequestVerifyTokenData, AuthRequestVerifyTokenErrors, AuthRequestVerifyTokenResponses, AuthResetPasswordData, AuthResetPasswordErrors, AuthResetPasswordResponses, AuthVerifyData, AuthVerifyErrors, AuthVerifyResponses, HealthReadHealthData, HealthReadHealthErrors, HealthReadHealthResponses, HealthReadLivenessData, HealthReadLivenessErrors, HealthReadLivenessResponses, HealthReadReadinessData, HealthReadReadinessErrors, HealthReadReadinessResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsListItemsData, ItemsListItemsErrors, ItemsListItemsResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, OperationsReadDatabaseMetricsData, OperationsReadDatabaseMetricsErrors, OperationsReadDatabaseMetricsResponses, OperationsReadStatsData, OperationsReadStatsErrors, OperationsReadStatsResponses, RolesCreateRoleData, RolesCreateRoleErrors, RolesCreateRoleResponses, RolesDeleteRoleData, RolesDeleteRoleErrors, RolesDeleteRoleResponses, RolesGrantRoleData, RolesGrantRoleErrors, RolesGrantRoleResponses, RolesListPermissionsData, RolesListPermissionsErrors, RolesListPermissionsResponses, RolesListRolesData, RolesListRolesErrors, RolesListRolesResponses, RolesRevokeRoleData, RolesRevokeRoleErrors, RolesRevokeRoleResponses, RolesUpdateRoleData, RolesUpdateRoleErrors, RolesUpdateRoleResponses, SessionsListSessionsData, SessionsListSessionsErrors, SessionsListSessionsResponses, SessionsRevokeOtherSessionsData, SessionsRevokeOtherSessionsErrors, SessionsRevokeOtherSessionsResponses, SessionsRevokeSessionData, SessionsRevokeSessionErrors, SessionsRevokeSessionResponses, UsersChangeMyPasswordData, UsersChangeMyPasswordErrors, UsersChangeMyPasswordResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersCreateUsersData, UsersCreateUsersErrors, UsersCreateUsersResponses, UsersDeleteMeData, UsersDeleteMeErrors, UsersDeleteMeResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserResponses, UsersListUsersData, UsersListUsersErrors, UsersListUsersResponses, UsersReadMeData, UsersReadMeErrors, UsersReadMeResponses, UsersReadUserData, UsersReadUserErrors, UsersReadUserResponses, UsersUpdateMeData, UsersUpdateMeErrors, UsersUpdateMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserResponses } from './types.gen';
+import type { AuditListAuditEventsData, AuditListAuditEventsErrors, AuditListAuditEventsResponses, AuthForgotPasswordData, AuthForgotPasswordErrors, AuthForgotPasswordResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthRefreshAccessTokenData, AuthRefreshAccessTokenErrors, AuthRefreshAccessTokenResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthRequestVerifyTokenData, AuthRequestVerifyTokenErrors, AuthRequestVerifyTokenResponses, AuthResetPasswordData, AuthResetPasswordErrors, AuthResetPasswordResponses, AuthVerifyData, AuthVerifyErrors, AuthVerifyResponses, HealthReadHealthData, HealthReadHealthErrors, HealthReadHealthResponses, HealthReadLivenessData, HealthReadLivenessErrors, HealthReadLivenessResponses, HealthReadReadinessData, HealthReadReadinessErrors, HealthReadReadinessResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsListItemsData, ItemsListItemsErrors, ItemsListItemsResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, MfaConfirmTotpData, MfaConfirmTotpErrors, MfaConfirmTotpResponses, MfaDisableTotpData, MfaDisableTotpErrors, MfaDisableTotpResponses, MfaRegenerateRecoveryCodesData, MfaRegenerateRecoveryCodesErrors, MfaRegenerateRecoveryCodesResponses, MfaSetupTotpData, MfaSetupTotpErrors, MfaSetupTotpResponses, MfaVerifySecondFactorData, MfaVerifySecondFactorErrors, MfaVerifySecondFactorResponses, OperationsReadDatabaseMetricsData, OperationsReadDatabaseMetricsErrors, OperationsReadDatabaseMetricsResponses, OperationsReadStatsData, OperationsReadStatsErrors, OperationsReadStatsResponses, RolesCreateRoleData, RolesCreateRoleErrors, RolesCreateRoleResponses, RolesDeleteRoleData, RolesDeleteRoleErrors, RolesDeleteRoleResponses, RolesGrantRoleData, RolesGrantRoleErrors, RolesGrantRoleResponses, RolesListPermissionsData, RolesListPermissionsErrors, RolesListPermissionsResponses, RolesListRolesData, RolesListRolesErrors, RolesListRolesResponses, RolesRevokeRoleData, RolesRevokeRoleErrors, RolesRevokeRoleResponses, RolesUpdateRoleData, RolesUpdateRoleErrors, RolesUpdateRoleResponses, SessionsListSessionsData, SessionsListSessionsErrors, SessionsListSessionsResponses, SessionsRevokeOtherSessionsData, SessionsRevokeOtherSessionsErrors, SessionsRevokeOtherSessionsResponses, SessionsRevokeSessionData, SessionsRevokeSessionErrors, SessionsRevokeSessionResponses, UsersChangeMyPasswordData, UsersChangeMyPasswordErrors, UsersChangeMyPasswordResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersCreateUsersData, UsersCreateUsersErrors, UsersCreateUsersResponses, UsersDeleteMeData, UsersDeleteMeErrors, UsersDeleteMeResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserResponses, UsersListUsersData, UsersListUsersErrors, UsersListUsersResponses, UsersReadMeData, UsersReadMeErrors, UsersReadMeResponses, UsersReadUserData, UsersReadUserErrors, UsersReadUserResponses, UsersResetUserMfaData, UsersResetUserMfaErrors, UsersResetUserMfaResponses, UsersUpdateMeData, UsersUpdateMeErrors, UsersUpdateMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -51,6 +51,10 @@ export const authForgotPassword = <ThrowOnError extends boolean = false>(options
  *
  * Sign in with email (`username`) and password: an access token in the body,
  * the refresh token in an HttpOnly cookie.
+ *
+ * With two-factor authentication on, the answer is `{"mfa_required": true,
+ * "methods": [...]}` instead, with no token and no refresh cookie but a
+ * 5-minute challenge cookie: finish with `POST /auth/mfa/verify`.
  */
 export const authLogin = <ThrowOnError extends boolean = false>(options: Options<AuthLoginData, ThrowOnError>) => (options.client ?? client).post<AuthLoginResponses, AuthLoginErrors, ThrowOnError>({
     ...urlSearchParamsBodySerializer,
@@ -75,6 +79,87 @@ export const authLogout = <ThrowOnError extends boolean = false>(options?: Optio
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/auth/logout',
     ...options
+});
+
+/**
+ * Regenerate Recovery Codes
+ *
+ * A fresh set of 10 recovery codes, for a current code (or a recovery
+ * code); the old set stops working.
+ */
+export const mfaRegenerateRecoveryCodes = <ThrowOnError extends boolean = false>(options: Options<MfaRegenerateRecoveryCodesData, ThrowOnError>) => (options.client ?? client).post<MfaRegenerateRecoveryCodesResponses, MfaRegenerateRecoveryCodesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/mfa/recovery-codes',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Disable Totp
+ *
+ * Turn two-factor authentication off: the password and a current code
+ * (or a recovery code). The recovery codes go too.
+ */
+export const mfaDisableTotp = <ThrowOnError extends boolean = false>(options: Options<MfaDisableTotpData, ThrowOnError>) => (options.client ?? client).delete<MfaDisableTotpResponses, MfaDisableTotpErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/mfa/totp',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Confirm Totp
+ *
+ * Turn two-factor authentication on with a code from the app.
+ *
+ * Answers the 10 recovery codes, shown this one time.
+ */
+export const mfaConfirmTotp = <ThrowOnError extends boolean = false>(options: Options<MfaConfirmTotpData, ThrowOnError>) => (options.client ?? client).post<MfaConfirmTotpResponses, MfaConfirmTotpErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/mfa/totp/confirm',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Setup Totp
+ *
+ * A new authenticator secret, its `otpauth://` URI and a QR code of it.
+ *
+ * Nothing is active until `totp/confirm`; calling this again replaces the
+ * pending secret.
+ */
+export const mfaSetupTotp = <ThrowOnError extends boolean = false>(options?: Options<MfaSetupTotpData, ThrowOnError>) => (options?.client ?? client).post<MfaSetupTotpResponses, MfaSetupTotpErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/auth/mfa/totp/setup',
+    ...options
+});
+
+/**
+ * Verify Second Factor
+ *
+ * Finish a sign-in that answered `mfa_required`: a code from the app or a
+ * recovery code, with the challenge cookie. The normal login answer.
+ *
+ * A wrong code uses one of the challenge's 5 attempts and counts as a failed
+ * login for the account's rate limit; then the challenge is dead.
+ */
+export const mfaVerifySecondFactor = <ThrowOnError extends boolean = false>(options: Options<MfaVerifySecondFactorData, ThrowOnError>) => (options.client ?? client).post<MfaVerifySecondFactorResponses, MfaVerifySecondFactorErrors, ThrowOnError>({
+    url: '/api/v1/auth/mfa/verify',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
@@ -362,7 +447,8 @@ export const usersDeleteMe = <ThrowOnError extends boolean = false>(options: Opt
  * Read Me
  *
  * Your account, with your roles and effective permissions (for the SPA to
- * show or hide its UI; the API checks them itself).
+ * show or hide its UI; the API checks them itself), and whether two-factor
+ * authentication is on.
  */
 export const usersReadMe = <ThrowOnError extends boolean = false>(options?: Options<UsersReadMeData, ThrowOnError>) => (options?.client ?? client).get<UsersReadMeResponses, UsersReadMeErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -375,7 +461,8 @@ export const usersReadMe = <ThrowOnError extends boolean = false>(options?: Opti
  *
  * Change your own email, name or password.
  *
- * A new password or a new email needs `current_password`. A new email makes
+ * A new password or a new email needs `current_password`, and with
+ * two-factor authentication on also `mfa_code`. A new email makes
  * the account unverified, sends a verification email to it and a notice to
  * the old address, and signs out every other session. `is_active`,
  * `is_superuser` and `is_verified` are ignored.
@@ -394,6 +481,8 @@ export const usersUpdateMe = <ThrowOnError extends boolean = false>(options: Opt
  * Change My Password
  *
  * Change your password; every session ends, this one included.
+ *
+ * With two-factor authentication on, `mfa_code` is required too.
  */
 export const usersChangeMyPassword = <ThrowOnError extends boolean = false>(options: Options<UsersChangeMyPasswordData, ThrowOnError>) => (options.client ?? client).post<UsersChangeMyPasswordResponses, UsersChangeMyPasswordErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -474,6 +563,20 @@ export const usersUpdateUser = <ThrowOnError extends boolean = false>(options: O
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Reset User Mfa
+ *
+ * Turn a user's two-factor authentication off (a lost phone and lost
+ * recovery codes): their authenticator and recovery codes are deleted, the
+ * user is emailed, and the reset is audited (`users:manage`, with the same
+ * rules as for a change).
+ */
+export const usersResetUserMfa = <ThrowOnError extends boolean = false>(options: Options<UsersResetUserMfaData, ThrowOnError>) => (options.client ?? client).delete<UsersResetUserMfaResponses, UsersResetUserMfaErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users/{user_id}/mfa',
+    ...options
 });
 
 /**

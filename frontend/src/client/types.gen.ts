@@ -19,7 +19,7 @@ export type AccountDeletion = {
 /**
  * AuditEventKind
  */
-export type AuditEventKind = 'login.succeeded' | 'login.failed' | 'logout' | 'password.changed' | 'password.reset' | 'email.changed' | 'email.verified' | 'user.deactivated' | 'superuser.granted' | 'superuser.revoked' | 'user.deleted' | 'role.created' | 'role.updated' | 'role.deleted' | 'role.granted' | 'role.revoked';
+export type AuditEventKind = 'login.succeeded' | 'login.failed' | 'logout' | 'password.changed' | 'password.reset' | 'email.changed' | 'email.verified' | 'user.deactivated' | 'superuser.granted' | 'superuser.revoked' | 'user.deleted' | 'role.created' | 'role.updated' | 'role.deleted' | 'role.granted' | 'role.revoked' | 'mfa.enabled' | 'mfa.disabled' | 'mfa.reset' | 'mfa.verify_succeeded' | 'mfa.verify_failed' | 'mfa.recovery_code_used' | 'mfa.recovery_codes_regenerated';
 
 /**
  * AuditEventRead
@@ -294,6 +294,113 @@ export type ItemUpdate = {
 };
 
 /**
+ * MeRead
+ *
+ * Your own account, with the state of its second factor.
+ */
+export type MeRead = {
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Email
+     */
+    email: string;
+    /**
+     * Full Name
+     */
+    full_name?: string | null;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Is Active
+     */
+    is_active?: boolean;
+    /**
+     * Is Superuser
+     */
+    is_superuser?: boolean;
+    /**
+     * Is Verified
+     */
+    is_verified?: boolean;
+    /**
+     * Mfa Enabled
+     */
+    mfa_enabled: boolean;
+    /**
+     * Permissions
+     *
+     * Effective permissions (their roles', or all for a superuser), sorted: show or hide the SPA's UI by them.
+     */
+    permissions: Array<string>;
+    /**
+     * Recovery Codes Left
+     */
+    recovery_codes_left: number;
+    /**
+     * Roles
+     *
+     * The slugs of the user's roles, sorted.
+     */
+    roles: Array<string>;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
+ * MfaCode
+ */
+export type MfaCode = {
+    /**
+     * Code
+     *
+     * A 6-digit code from the authenticator app, or a recovery code.
+     */
+    code: string;
+};
+
+/**
+ * MfaDisable
+ */
+export type MfaDisable = {
+    /**
+     * Code
+     *
+     * A 6-digit code from the authenticator app, or a recovery code.
+     */
+    code: string;
+    /**
+     * Current Password
+     *
+     * The account's password.
+     */
+    current_password: string;
+};
+
+/**
+ * MfaRequired
+ *
+ * The password was right; a second factor is due: `POST /auth/mfa/verify`
+ * with the challenge cookie this answer set.
+ */
+export type MfaRequired = {
+    /**
+     * Methods
+     */
+    methods: Array<'totp' | 'recovery_code'>;
+    /**
+     * Mfa Required
+     */
+    mfa_required: true;
+};
+
+/**
  * Page[AuditEventRead]
  */
 export type PageAuditEventRead = {
@@ -392,6 +499,12 @@ export type PasswordChange = {
      */
     current_password: string;
     /**
+     * Mfa Code
+     *
+     * With two-factor authentication on: a current code from the authenticator app or a recovery code.
+     */
+    mfa_code?: string | null;
+    /**
      * New Password
      */
     new_password: string;
@@ -471,6 +584,19 @@ export type PooledDatabaseMetrics = {
      * Connections the pool keeps open at most when idle.
      */
     size: number;
+};
+
+/**
+ * RecoveryCodesRead
+ *
+ * Single-use recovery codes, shown this one time: each signs in once
+ * instead of an authenticator code.
+ */
+export type RecoveryCodesRead = {
+    /**
+     * Recovery Codes
+     */
+    recovery_codes: Array<string>;
 };
 
 /**
@@ -607,6 +733,44 @@ export type StatsRead = {
     computed_at: string;
     items: ItemCounts;
     users: UserCounts;
+};
+
+/**
+ * TotpConfirm
+ */
+export type TotpConfirm = {
+    /**
+     * Code
+     *
+     * A 6-digit code from the authenticator app.
+     */
+    code: string;
+};
+
+/**
+ * TotpSetupRead
+ *
+ * A new authenticator secret: nothing is active until `totp/confirm`.
+ */
+export type TotpSetupRead = {
+    /**
+     * Otpauth Uri
+     *
+     * The `otpauth://totp/...` URI.
+     */
+    otpauth_uri: string;
+    /**
+     * Qr Svg
+     *
+     * The URI as a QR code, an SVG document.
+     */
+    qr_svg: string;
+    /**
+     * Secret
+     *
+     * Base32, for typing into the app by hand.
+     */
+    secret: string;
 };
 
 /**
@@ -820,6 +984,12 @@ export type UserSelfUpdate = {
      * Is Verified
      */
     is_verified?: boolean;
+    /**
+     * Mfa Code
+     *
+     * With two-factor authentication on: a current code from the authenticator app or a recovery code.
+     */
+    mfa_code?: string | null;
     /**
      * Password
      */
@@ -1052,9 +1222,11 @@ export type AuthLoginError = AuthLoginErrors[keyof AuthLoginErrors];
 
 export type AuthLoginResponses = {
     /**
+     * Response Auth Login
+     *
      * Successful Response
      */
-    200: BearerResponse;
+    200: BearerResponse | MfaRequired;
 };
 
 export type AuthLoginResponse = AuthLoginResponses[keyof AuthLoginResponses];
@@ -1126,6 +1298,307 @@ export type AuthLogoutResponses = {
 };
 
 export type AuthLogoutResponse = AuthLogoutResponses[keyof AuthLogoutResponses];
+
+export type MfaRegenerateRecoveryCodesData = {
+    body: MfaCode;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa/recovery-codes';
+};
+
+export type MfaRegenerateRecoveryCodesErrors = {
+    /**
+     * `MFA_CODE_INVALID`: The code is wrong, expired or already used.
+     */
+    400: ErrorRead;
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `MFA_NOT_ENABLED`: Two-factor authentication is not on for this account.
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `RATE_LIMITED`: Too many attempts; retry after `Retry-After` seconds.
+     */
+    429: ErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type MfaRegenerateRecoveryCodesError = MfaRegenerateRecoveryCodesErrors[keyof MfaRegenerateRecoveryCodesErrors];
+
+export type MfaRegenerateRecoveryCodesResponses = {
+    /**
+     * Successful Response
+     */
+    200: RecoveryCodesRead;
+};
+
+export type MfaRegenerateRecoveryCodesResponse = MfaRegenerateRecoveryCodesResponses[keyof MfaRegenerateRecoveryCodesResponses];
+
+export type MfaDisableTotpData = {
+    body: MfaDisable;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa/totp';
+};
+
+export type MfaDisableTotpErrors = {
+    /**
+     * `INVALID_CURRENT_PASSWORD`: `current_password` is wrong or missing. `MFA_CODE_INVALID`: The code is wrong, expired or already used.
+     */
+    400: ErrorRead;
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `MFA_NOT_ENABLED`: Two-factor authentication is not on for this account.
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `RATE_LIMITED`: Too many attempts; retry after `Retry-After` seconds.
+     */
+    429: ErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type MfaDisableTotpError = MfaDisableTotpErrors[keyof MfaDisableTotpErrors];
+
+export type MfaDisableTotpResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type MfaDisableTotpResponse = MfaDisableTotpResponses[keyof MfaDisableTotpResponses];
+
+export type MfaConfirmTotpData = {
+    body: TotpConfirm;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa/totp/confirm';
+};
+
+export type MfaConfirmTotpErrors = {
+    /**
+     * `MFA_CODE_INVALID`: The code is wrong, expired or already used.
+     */
+    400: ErrorRead;
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `MFA_SETUP_NOT_STARTED`: No authenticator is being set up: call `totp/setup` first. `MFA_ALREADY_ENABLED`: Two-factor authentication is already on; turn it off first.
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type MfaConfirmTotpError = MfaConfirmTotpErrors[keyof MfaConfirmTotpErrors];
+
+export type MfaConfirmTotpResponses = {
+    /**
+     * Successful Response
+     */
+    200: RecoveryCodesRead;
+};
+
+export type MfaConfirmTotpResponse = MfaConfirmTotpResponses[keyof MfaConfirmTotpResponses];
+
+export type MfaSetupTotpData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa/totp/setup';
+};
+
+export type MfaSetupTotpErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `MFA_ALREADY_ENABLED`: Two-factor authentication is already on; turn it off first.
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type MfaSetupTotpError = MfaSetupTotpErrors[keyof MfaSetupTotpErrors];
+
+export type MfaSetupTotpResponses = {
+    /**
+     * Successful Response
+     */
+    200: TotpSetupRead;
+};
+
+export type MfaSetupTotpResponse = MfaSetupTotpResponses[keyof MfaSetupTotpResponses];
+
+export type MfaVerifySecondFactorData = {
+    body: MfaCode;
+    headers?: {
+        /**
+         * X-Requested-With
+         *
+         * Required with the refresh cookie (send `XMLHttpRequest`): cross-site pages cannot set it without passing CORS.
+         */
+        'X-Requested-With'?: string | null;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/mfa/verify';
+};
+
+export type MfaVerifySecondFactorErrors = {
+    /**
+     * `MFA_CODE_INVALID`: The code is wrong, expired or already used.
+     */
+    400: ErrorRead;
+    /**
+     * `MFA_CHALLENGE_MISSING`: No second-factor challenge cookie: sign in with the password first. `MFA_CHALLENGE_EXPIRED`: The challenge is unknown, expired, used up or replaced: sign in again.
+     */
+    401: ErrorRead;
+    /**
+     * `CSRF_HEADER_MISSING`: The refresh cookie came without `X-Requested-With`.
+     */
+    403: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `RATE_LIMITED`: Too many attempts; retry after `Retry-After` seconds.
+     */
+    429: ErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type MfaVerifySecondFactorError = MfaVerifySecondFactorErrors[keyof MfaVerifySecondFactorErrors];
+
+export type MfaVerifySecondFactorResponses = {
+    /**
+     * Successful Response
+     */
+    200: BearerResponse;
+};
+
+export type MfaVerifySecondFactorResponse = MfaVerifySecondFactorResponses[keyof MfaVerifySecondFactorResponses];
 
 export type AuthRefreshAccessTokenData = {
     body?: never;
@@ -2440,7 +2913,7 @@ export type UsersReadMeResponses = {
     /**
      * Successful Response
      */
-    200: UserRead;
+    200: MeRead;
 };
 
 export type UsersReadMeResponse = UsersReadMeResponses[keyof UsersReadMeResponses];
@@ -2454,7 +2927,7 @@ export type UsersUpdateMeData = {
 
 export type UsersUpdateMeErrors = {
     /**
-     * `INVALID_CURRENT_PASSWORD`: `current_password` is wrong or missing. `UPDATE_USER_EMAIL_ALREADY_EXISTS`: The new email is taken (in any letter case). `UPDATE_USER_INVALID_PASSWORD`: The new password fails the policy; `reason` says which rule.
+     * `INVALID_CURRENT_PASSWORD`: `current_password` is wrong or missing. `UPDATE_USER_EMAIL_ALREADY_EXISTS`: The new email is taken (in any letter case). `UPDATE_USER_INVALID_PASSWORD`: The new password fails the policy; `reason` says which rule. `MFA_CODE_REQUIRED`: Two-factor authentication is on: send `mfa_code` (a current code or a `MFA_CODE_INVALID`: The code is wrong, expired or already used.
      */
     400: ErrorRead;
     /**
@@ -2511,7 +2984,7 @@ export type UsersChangeMyPasswordData = {
 
 export type UsersChangeMyPasswordErrors = {
     /**
-     * `INVALID_CURRENT_PASSWORD`: `current_password` is wrong or missing. `UPDATE_USER_INVALID_PASSWORD`: The new password fails the policy; `reason` says which rule.
+     * `INVALID_CURRENT_PASSWORD`: `current_password` is wrong or missing. `UPDATE_USER_INVALID_PASSWORD`: The new password fails the policy; `reason` says which rule. `MFA_CODE_REQUIRED`: Two-factor authentication is on: send `mfa_code` (a current code or a `MFA_CODE_INVALID`: The code is wrong, expired or already used.
      */
     400: ErrorRead;
     /**
@@ -2927,6 +3400,72 @@ export type UsersUpdateUserResponses = {
 };
 
 export type UsersUpdateUserResponse = UsersUpdateUserResponses[keyof UsersUpdateUserResponses];
+
+export type UsersResetUserMfaData = {
+    body?: never;
+    path: {
+        /**
+         * User Id
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/v1/users/{user_id}/mfa';
+};
+
+export type UsersResetUserMfaErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `PERMISSION_DENIED`: You do not have the permission this needs.
+     */
+    403: ErrorRead;
+    /**
+     * `USER_NOT_FOUND`: No such user (or not a valid user id).
+     */
+    404: ErrorRead;
+    /**
+     * `MFA_NOT_ENABLED`: Two-factor authentication is not on for this account.
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type UsersResetUserMfaError = UsersResetUserMfaErrors[keyof UsersResetUserMfaErrors];
+
+export type UsersResetUserMfaResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type UsersResetUserMfaResponse = UsersResetUserMfaResponses[keyof UsersResetUserMfaResponses];
 
 export type RolesRevokeRoleData = {
     body?: never;

@@ -1,25 +1,30 @@
 import { useState, type FormEvent } from 'react';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
-import { useAuth } from '../auth/AuthProvider';
-import { EmailField, PasswordField } from '../components/Fields';
+import { useAuth, type SignInOutcome } from '../auth/AuthProvider';
+import { EmailField, PasswordField, TextField } from '../components/Fields';
 import { ErrorMessage, Notice } from '../components/Messages';
 
 /**
- * Sign in. The page is a sequence of steps: today the password step only.
- * A second factor adds a step after it (`SignInOutcome` gains its kind), and
- * social login adds provider buttons (from `/auth/providers`) above the form.
+ * Sign in. The page is a sequence of steps: the password, then (for accounts
+ * with two-factor authentication) a code. Social login adds provider buttons
+ * (from `/auth/providers`) above the form.
  */
 export function LoginPage() {
-  const { status, farewell, signIn } = useAuth();
+  const { status, farewell, signIn, verifySecondFactor } = useAuth();
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const next = safeNext(params.get('next'));
+  const [step, setStep] = useState<'password' | 'code'>('password');
 
   if (status === 'signed-in') return <Navigate to={next} replace />;
 
-  async function signInWithPassword(email: string, password: string): Promise<string | null> {
-    const outcome = await signIn(email, password);
-    if (outcome.kind === 'refused') return outcome.message;
+  async function finish(outcome: Promise<SignInOutcome>): Promise<string | null> {
+    const result = await outcome;
+    if (result.kind === 'refused') return result.message;
+    if (result.kind === 'second-factor') {
+      setStep('code');
+      return null;
+    }
     navigate(next, { replace: true });
     return null;
   }
@@ -28,7 +33,11 @@ export function LoginPage() {
     <section className="narrow">
       <h1>Sign in</h1>
       <Notice message={farewell} />
-      <PasswordStep onSubmit={signInWithPassword} />
+      {step === 'password' ? (
+        <PasswordStep onSubmit={(email, password) => finish(signIn(email, password))} />
+      ) : (
+        <CodeStep onSubmit={(code) => finish(verifySecondFactor(code))} onRestart={() => setStep('password')} />
+      )}
       <p>
         <Link to="/forgot-password">Forgot your password?</Link>
       </p>
@@ -59,6 +68,39 @@ function PasswordStep({ onSubmit }: { onSubmit: (email: string, password: string
       <ErrorMessage message={error} />
       <button type="submit" disabled={busy}>
         Sign in
+      </button>
+    </form>
+  );
+}
+
+function CodeStep({
+  onSubmit,
+  onRestart,
+}: {
+  onSubmit: (code: string) => Promise<string | null>;
+  onRestart: () => void;
+}) {
+  const [code, setCode] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function handleSubmit(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(await onSubmit(code.trim()));
+    setBusy(false);
+  }
+
+  return (
+    <form onSubmit={handleSubmit}>
+      <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>
+      <TextField label="Code" value={code} onChange={setCode} autoComplete="one-time-code" required maxLength={64} />
+      <ErrorMessage message={error} />
+      <button type="submit" disabled={busy}>
+        Verify
+      </button>{' '}
+      <button type="button" onClick={onRestart}>
+        Start over
       </button>
     </form>
   );

@@ -64,6 +64,9 @@ ROUTES = [
     Route("POST", "/users/bulk", "users:manage", 201, lambda: [new_user()]),
     Route("PATCH", "/users/{user_id}", "users:manage", 200, lambda: {"full_name": "X"}),
     Route("DELETE", "/users/{user_id}", "users:manage", 204),
+    # Allowed through to the rule that the target has no second factor to reset
+    # (tests/mfa/ resets a real one).
+    Route("DELETE", "/users/{user_id}/mfa", "users:manage", 409),
     Route("GET", "/stats", "stats:read", 200),
     Route("GET", "/audit-events", "audit:read", 200),
     Route("GET", "/metrics/database", "metrics:read", 200),
