@@ -36,6 +36,7 @@ from app.middleware.limits import RequestLimitsMiddleware
 from app.middleware.metrics import MetricsMiddleware, build_registry
 from app.middleware.request_context import RequestContextMiddleware
 from app.middleware.security_headers import SecurityHeadersMiddleware, docs_csp
+from app.oauth.providers import build_providers
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +150,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Set by SIGTERM (see app/core/shutdown.py): /health/ready answers 503.
     app.state.draining = False
+    # Built from the settings; nothing is fetched until a sign-in needs it.
+    app.state.oauth_providers = build_providers(settings)
 
     # Added innermost first: a request meets SecurityHeaders first, the input
     # guard last. All are pure ASGI so a client disconnect cancels the handler.

@@ -8,5 +8,6 @@ pytest_plugins = [
     "tests.fixtures.query_counter",
     "tests.fixtures.app_factory",
     "tests.fixtures.sessions",
+    "tests.fixtures.oauth",
     "tests.fixtures.roles",
 ]

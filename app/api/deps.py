@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Cookie, Depends, Header, Request
 from fastapi_users import FastAPIUsers
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.access_tokens import AccessSession, SessionJWTStrategy
 from app.auth.backend import auth_backend, bearer_transport, get_jwt_strategy
@@ -32,6 +32,7 @@ from app.db.session import session_scope
 from app.mfa.service import MfaContext
 from app.mfa.transport import MFA_COOKIE_NAME
 from app.models import User
+from app.oauth.providers import Providers
 from app.services.user_manager import build_user_manager
 from app.sessions.errors import CsrfHeaderMissing
 from app.sessions.service import PresentedCookie, SignInContext
@@ -70,6 +71,26 @@ async def get_async_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_async_session, scope="function")]
 
 
+async def get_write_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session that commits, for the few GET routes that write: social login's
+    authorize and callback are browser navigations, so they cannot be POSTs."""
+    async with session_scope(request.app.state.sessionmaker) as session:
+        yield session
+
+
+# For those routes only, instead of SessionDep (never both in one request).
+WriteSessionDep = Annotated[AsyncSession, Depends(get_write_session, scope="function")]
+
+
+async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """For work that must commit apart from the request's transaction."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return sessionmaker
+
+
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+
+
 async def require_database(request: Request) -> None:
     """The database answers (one `SELECT 1` on the read pool), else 503.
 
@@ -93,6 +114,14 @@ async def get_client_info(request: Request) -> ClientInfo:
 
 
 ClientInfoDep = Annotated[ClientInfo, Depends(get_client_info)]
+
+
+async def get_oauth_providers(request: Request) -> Providers:
+    providers: Providers = request.app.state.oauth_providers
+    return providers
+
+
+OAuthProvidersDep = Annotated[Providers, Depends(get_oauth_providers)]
 
 
 # --- fastapi-users ---------------------------------------------------------

@@ -44,6 +44,7 @@ class Limits:
         self.password_change_per_user = parse_limit(
             settings.RATE_LIMIT_PASSWORD_CHANGE_PER_USER
         )
+        self.oauth_per_ip = parse_limit(settings.RATE_LIMIT_OAUTH_PER_IP)
 
 
 def _limits(request: Request) -> Limits:
@@ -162,6 +163,15 @@ async def enforce_password_change_limit(request: Request, user: User) -> None:
             limits.limiter,
             (limits.password_change_per_user, "password-change", str(user.id)),
         )
+
+
+async def enforce_oauth_limit(request: Request, step: str) -> None:
+    """Social login's authorize and callback (`step`), per IP each. Called by the
+    routes, which answer a refusal as a redirect to the SPA, not as JSON."""
+    limits = _limits(request)
+    if limits.enabled:
+        ip = request_ip(request)
+        await _enforce(limits.limiter, (limits.oauth_per_ip, f"oauth-{step}", ip))
 
 
 LoginLimit = Depends(limit_login, scope="function")

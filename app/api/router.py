@@ -9,6 +9,7 @@ from app.api.routes import (
     items,
     metrics,
     mfa,
+    oauth,
     roles,
     sessions,
     stats,
@@ -22,10 +23,12 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     # /users/me before /users/{user_id}; /users/{user_id} matches one path
     # segment, so /users/me/sessions... never reaches it either way.
     account.router,
+    oauth.accounts_router,
     users.router,
     sessions.router,
     items.router,
     auth.router,
+    oauth.router,
     mfa.router,
     stats.router,
     metrics.router,

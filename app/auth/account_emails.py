@@ -55,6 +55,10 @@ class AccountEmails:
             when=_now(),
         )
 
+    def oauth_connected(self, session: AsyncSession, user: User, provider: str) -> None:
+        """A provider identity now signs in to the account (linked or connected)."""
+        self._notify(session, "oauth_connected", user, provider=provider, when=_now())
+
     def _notify(
         self,
         session: AsyncSession,

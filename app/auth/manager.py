@@ -174,6 +174,9 @@ class UserManager(UUIDIDMixin, BaseUserManager[User, uuid.UUID]):
                 validated["is_verified"] = False
             elif field != "password":
                 validated[field] = value
+        if "hashed_password" in validated:
+            # A social-login account gets a usable password from its first reset.
+            validated["has_usable_password"] = True
         if ends_sessions(validated):
             # Every access token issued before carries the old version.
             validated["token_version"] = User.token_version + 1

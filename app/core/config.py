@@ -16,6 +16,7 @@ from app.core.settings.database import (
     normalize_database_url,
 )
 from app.core.settings.mail import MailSettings
+from app.core.settings.oauth import OAuthSettings
 from app.core.settings.processes import ProcessSettings
 from app.core.settings.secrets import (
     MIN_SECRET_LENGTH,
@@ -46,7 +47,12 @@ __all__ = [
 # Fields are validated base first: SettingsBase (ENVIRONMENT), then the groups
 # from the last listed to the first.
 class Settings(
-    ProcessSettings, MailSettings, SecretSettings, DatabaseSettings, WebSettings
+    ProcessSettings,
+    OAuthSettings,
+    MailSettings,
+    SecretSettings,
+    DatabaseSettings,
+    WebSettings,
 ):
     """Every setting has a development default; production refuses unsafe ones."""
 
@@ -58,6 +64,7 @@ class Settings(
 
     @model_validator(mode="after")
     def _derive_and_check(self) -> "Settings":
+        self.check_oauth_providers()
         if not self.CORS_ORIGINS:
             self.CORS_ORIGINS = [self.FRONTEND_URL]
         if not self.is_production:

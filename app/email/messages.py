@@ -21,6 +21,7 @@ SUBJECTS = {
     "password_changed": "Your {project} password was changed",
     "email_changed": "The email address of your {project} account was changed",
     "new_sign_in": "A new sign-in to your {project} account",
+    "oauth_connected": "A sign-in provider was connected to your {project} account",
     "mfa_enabled": "Two-factor authentication was turned on for {project}",
     "mfa_disabled": "Two-factor authentication was turned off for {project}",
     "mfa_recovery_code_used": "A {project} recovery code was used",

@@ -5,6 +5,8 @@ from app.models.audit_event import AuditEvent
 from app.models.email_outbox import EmailOutbox
 from app.models.item import Item
 from app.models.mfa import MfaChallenge, MfaRecoveryCode, MfaTotp
+from app.models.oauth_account import OAuthAccount
+from app.models.oauth_state import OAuthState
 from app.models.refresh_token import RefreshToken
 from app.models.role import Role, RolePermission, UserRole
 from app.models.user import User
@@ -17,6 +19,8 @@ __all__ = [
     "MfaChallenge",
     "MfaRecoveryCode",
     "MfaTotp",
+    "OAuthAccount",
+    "OAuthState",
     "RefreshToken",
     "Role",
     "RolePermission",

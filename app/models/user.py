@@ -2,7 +2,7 @@ import unicodedata
 from typing import TYPE_CHECKING
 
 from fastapi_users_db_sqlalchemy import SQLAlchemyBaseUserTableUUID
-from sqlalchemy import Index, Integer, String, text
+from sqlalchemy import Boolean, Index, Integer, String, text, true
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from app.db.base import Base, TimestampMixin
@@ -37,6 +37,11 @@ class User(SQLAlchemyBaseUserTableUUID, TimestampMixin, Base):
     # tokens carry it, so every token issued before then stops working at once.
     token_version: Mapped[int] = mapped_column(
         Integer, nullable=False, default=0, server_default=text("0")
+    )
+    # False for an account created by social login: its hashed_password is of a
+    # random secret nobody knows. Set again by any new password (a reset).
+    has_usable_password: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
     )
 
     __table_args__ = (

@@ -6,13 +6,14 @@ import { AdminUsersPage } from './pages/AdminUsersPage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { ItemsPage } from './pages/ItemsPage';
 import { LoginPage } from './pages/LoginPage';
+import { OAuthCallbackPage } from './pages/OAuthCallbackPage';
 import { ProfilePage } from './pages/ProfilePage';
 import { RegisterPage } from './pages/RegisterPage';
 import { RolesPage } from './pages/RolesPage';
 import { ResetPasswordPage } from './pages/ResetPasswordPage';
 import { SessionsPage } from './pages/SessionsPage';
 import { VerifyEmailPage } from './pages/VerifyEmailPage';
-import { RESET_PASSWORD_PATH, VERIFY_EMAIL_PATH } from './paths';
+import { OAUTH_CALLBACK_PATH, RESET_PASSWORD_PATH, VERIFY_EMAIL_PATH } from './paths';
 
 export function App() {
   return (
@@ -25,6 +26,7 @@ export function App() {
             <Route path="/forgot-password" element={<ForgotPasswordPage />} />
             <Route path={VERIFY_EMAIL_PATH} element={<VerifyEmailPage />} />
             <Route path={RESET_PASSWORD_PATH} element={<ResetPasswordPage />} />
+            <Route path={OAUTH_CALLBACK_PATH} element={<OAuthCallbackPage />} />
             <Route element={<RequireAuth />}>
               <Route path="/items" element={<ItemsPage />} />
               <Route path="/profile" element={<ProfilePage />} />

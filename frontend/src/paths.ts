@@ -5,3 +5,5 @@
  */
 export const VERIFY_EMAIL_PATH: string = import.meta.env.VITE_VERIFY_EMAIL_PATH ?? '/verify-email';
 export const RESET_PASSWORD_PATH: string = import.meta.env.VITE_RESET_PASSWORD_PATH ?? '/reset-password';
+/** Where social login lands: the API's `OAUTH_CALLBACK_PATH`. */
+export const OAUTH_CALLBACK_PATH: string = import.meta.env.VITE_OAUTH_CALLBACK_PATH ?? '/auth/callback';

@@ -5,4 +5,5 @@ interface ImportMetaEnv {
   readonly VITE_API_URL?: string;
   readonly VITE_VERIFY_EMAIL_PATH?: string;
   readonly VITE_RESET_PASSWORD_PATH?: string;
+  readonly VITE_OAUTH_CALLBACK_PATH?: string;
 }

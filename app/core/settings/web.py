@@ -18,6 +18,7 @@ RATE_LIMITS = (
     "RATE_LIMIT_EMAIL_REQUESTS_PER_IP",
     "RATE_LIMIT_EMAIL_REQUESTS_PER_ADDRESS",
     "RATE_LIMIT_PASSWORD_CHANGE_PER_USER",
+    "RATE_LIMIT_OAUTH_PER_IP",
 )
 
 
@@ -45,6 +46,8 @@ class WebSettings(SettingsBase):
     RATE_LIMIT_EMAIL_REQUESTS_PER_IP: str = "20/minute"
     RATE_LIMIT_EMAIL_REQUESTS_PER_ADDRESS: str = "5/minute"
     RATE_LIMIT_PASSWORD_CHANGE_PER_USER: str = "5/minute"
+    # Social login: starting a flow and returning from the provider, per IP each.
+    RATE_LIMIT_OAUTH_PER_IP: str = "30/minute"
 
     FRONTEND_URL: str = "http://localhost:5173"
     # The SPA's pages that emails link to.
@@ -52,6 +55,9 @@ class WebSettings(SettingsBase):
     RESET_PASSWORD_PATH: str = "/reset-password"
     FORGOT_PASSWORD_PATH: str = "/forgot-password"
     SESSIONS_PATH: str = "/sessions"
+    # The API's public base URL, as browsers reach it: the OAuth redirect URIs
+    # registered at the providers are {API_URL}/api/v1/auth/oauth/{slug}/callback.
+    API_URL: str = "http://localhost:8000"
     # Empty: FRONTEND_URL alone (see app.core.config.Settings).
     CORS_ORIGINS: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
@@ -90,7 +96,7 @@ class WebSettings(SettingsBase):
             )
         return value
 
-    @field_validator("FRONTEND_URL")
+    @field_validator("FRONTEND_URL", "API_URL")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")

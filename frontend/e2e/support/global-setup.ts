@@ -2,14 +2,15 @@
  * Starts what the browser tests run against, and returns their teardown:
  * a real SMTP sink, a fresh migrated database (SQLite in a temporary
  * directory, or E2E_DATABASE_URL's PostgreSQL database, whose schema is
- * dropped), a superuser, two gatehouse servers (uvicorn) and the SPA built
- * for each of them (`vite preview`). Server logs go to frontend/e2e-logs/.
+ * dropped), a superuser, an OpenID Connect provider (oidc-provider-mock) for
+ * social login, two gatehouse servers (uvicorn) and the SPA built for each of
+ * them (`vite preview`). Server logs go to frontend/e2e-logs/.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAIN, SHORT_LIVED, SUPERUSER, type Stack } from './stack';
+import { MAIN, OIDC, SHORT_LIVED, SUPERUSER, type Stack } from './stack';
 import { assertPortFree, freePort, run, start, stop, waitForHttp, type Started } from './processes';
 
 const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -49,6 +50,16 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     const mailboxUrl = `http://127.0.0.1:${mailboxPort}/messages`;
     process.env.E2E_MAILBOX_URL = mailboxUrl; // read by the tests (workers inherit it)
 
+    // A real OpenID Connect provider for social login (oidc-provider-mock).
+    const oidcPort = await freePort();
+    const oidc = start('oidc-provider', [...UV, 'python', '-m', 'oidc_provider_mock', '--host', '127.0.0.1', '--port', `${oidcPort}`], {
+      ...base,
+      env: pythonEnv,
+    });
+    started.push(oidc);
+    const oidcUrl = `http://127.0.0.1:${oidcPort}`;
+    process.env.E2E_OIDC_URL = oidcUrl; // read by the tests
+
     const databaseUrl = process.env.E2E_DATABASE_URL || `sqlite+aiosqlite:///${path.join(scratch, 'gatehouse.db')}`;
     const serverEnv = (stack: Stack, extra: Record<string, string>): NodeJS.ProcessEnv => ({
       ...pythonEnv,
@@ -87,7 +98,15 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       started.push(server);
       servers.push([server, `${stack.apiUrl}/health/live`]);
     };
-    api('api', MAIN, {});
+    api('api', MAIN, {
+      API_URL: MAIN.apiUrl,
+      OAUTH_OIDC_NAME: OIDC.slug,
+      OAUTH_OIDC_DISPLAY_NAME: OIDC.displayName,
+      OAUTH_OIDC_DISCOVERY_URL: `${oidcUrl}/.well-known/openid-configuration`,
+      OAUTH_OIDC_CLIENT_ID: 'gatehouse-e2e',
+      OAUTH_OIDC_CLIENT_SECRET: 'gatehouse-e2e-secret',
+      RATE_LIMIT_OAUTH_PER_IP: '1000/minute',
+    });
     api('api-short-lived', SHORT_LIVED, {
       ACCESS_TOKEN_EXPIRE_SECONDS: String(SHORT_LIVED.accessTokenSeconds),
       REFRESH_REUSE_GRACE_SECONDS: '0',
@@ -103,6 +122,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       started.push(preview);
       servers.push([preview, stack.spaUrl]);
     }
+    servers.push([oidc, `${oidcUrl}/.well-known/openid-configuration`]);
     await Promise.all([[sink, mailboxUrl] as [Started, string], ...servers].map(([server, url]) => waitForHttp(server, url)));
   } catch (error) {
     await teardown();

@@ -34,3 +34,13 @@ export function mailboxUrl(): string {
   if (!url) throw new Error('E2E_MAILBOX_URL is unset: run the tests with `npm run test:e2e`');
   return url;
 }
+
+/** The OpenID Connect provider the main API signs in with (social login). */
+export const OIDC = { slug: 'sso', displayName: 'Company SSO' };
+
+/** The provider's base URL, published by the global setup. */
+export function oidcUrl(): string {
+  const url = process.env.E2E_OIDC_URL;
+  if (!url) throw new Error('E2E_OIDC_URL is unset: run the tests with `npm run test:e2e`');
+  return url;
+}

@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { AuditListAuditEventsData, AuditListAuditEventsErrors, AuditListAuditEventsResponses, AuthForgotPasswordData, AuthForgotPasswordErrors, AuthForgotPasswordResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthRefreshAccessTokenData, AuthRefreshAccessTokenErrors, AuthRefreshAccessTokenResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthRequestVerifyTokenData, AuthRequestVerifyTokenErrors, AuthRequestVerifyTokenResponses, AuthResetPasswordData, AuthResetPasswordErrors, AuthResetPasswordResponses, AuthVerifyData, AuthVerifyErrors, AuthVerifyResponses, HealthReadHealthData, HealthReadHealthErrors, HealthReadHealthResponses, HealthReadLivenessData, HealthReadLivenessErrors, HealthReadLivenessResponses, HealthReadReadinessData, HealthReadReadinessErrors, HealthReadReadinessResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsListItemsData, ItemsListItemsErrors, ItemsListItemsResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, MfaConfirmTotpData, MfaConfirmTotpErrors, MfaConfirmTotpResponses, MfaDisableTotpData, MfaDisableTotpErrors, MfaDisableTotpResponses, MfaRegenerateRecoveryCodesData, MfaRegenerateRecoveryCodesErrors, MfaRegenerateRecoveryCodesResponses, MfaSetupTotpData, MfaSetupTotpErrors, MfaSetupTotpResponses, MfaVerifySecondFactorData, MfaVerifySecondFactorErrors, MfaVerifySecondFactorResponses, OperationsReadDatabaseMetricsData, OperationsReadDatabaseMetricsErrors, OperationsReadDatabaseMetricsResponses, OperationsReadStatsData, OperationsReadStatsErrors, OperationsReadStatsResponses, RolesCreateRoleData, RolesCreateRoleErrors, RolesCreateRoleResponses, RolesDeleteRoleData, RolesDeleteRoleErrors, RolesDeleteRoleResponses, RolesGrantRoleData, RolesGrantRoleErrors, RolesGrantRoleResponses, RolesListPermissionsData, RolesListPermissionsErrors, RolesListPermissionsResponses, RolesListRolesData, RolesListRolesErrors, RolesListRolesResponses, RolesRevokeRoleData, RolesRevokeRoleErrors, RolesRevokeRoleResponses, RolesUpdateRoleData, RolesUpdateRoleErrors, RolesUpdateRoleResponses, SessionsListSessionsData, SessionsListSessionsErrors, SessionsListSessionsResponses, SessionsRevokeOtherSessionsData, SessionsRevokeOtherSessionsErrors, SessionsRevokeOtherSessionsResponses, SessionsRevokeSessionData, SessionsRevokeSessionErrors, SessionsRevokeSessionResponses, UsersChangeMyPasswordData, UsersChangeMyPasswordErrors, UsersChangeMyPasswordResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersCreateUsersData, UsersCreateUsersErrors, UsersCreateUsersResponses, UsersDeleteMeData, UsersDeleteMeErrors, UsersDeleteMeResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserResponses, UsersListUsersData, UsersListUsersErrors, UsersListUsersResponses, UsersReadMeData, UsersReadMeErrors, UsersReadMeResponses, UsersReadUserData, UsersReadUserErrors, UsersReadUserResponses, UsersResetUserMfaData, UsersResetUserMfaErrors, UsersResetUserMfaResponses, UsersUpdateMeData, UsersUpdateMeErrors, UsersUpdateMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserResponses } from './types.gen';
+import type { AuditListAuditEventsData, AuditListAuditEventsErrors, AuditListAuditEventsResponses, AuthForgotPasswordData, AuthForgotPasswordErrors, AuthForgotPasswordResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthRefreshAccessTokenData, AuthRefreshAccessTokenErrors, AuthRefreshAccessTokenResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, AuthRequestVerifyTokenData, AuthRequestVerifyTokenErrors, AuthRequestVerifyTokenResponses, AuthResetPasswordData, AuthResetPasswordErrors, AuthResetPasswordResponses, AuthVerifyData, AuthVerifyErrors, AuthVerifyResponses, HealthReadHealthData, HealthReadHealthErrors, HealthReadHealthResponses, HealthReadLivenessData, HealthReadLivenessErrors, HealthReadLivenessResponses, HealthReadReadinessData, HealthReadReadinessErrors, HealthReadReadinessResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsListItemsData, ItemsListItemsErrors, ItemsListItemsResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, MfaConfirmTotpData, MfaConfirmTotpErrors, MfaConfirmTotpResponses, MfaDisableTotpData, MfaDisableTotpErrors, MfaDisableTotpResponses, MfaRegenerateRecoveryCodesData, MfaRegenerateRecoveryCodesErrors, MfaRegenerateRecoveryCodesResponses, MfaSetupTotpData, MfaSetupTotpErrors, MfaSetupTotpResponses, MfaVerifySecondFactorData, MfaVerifySecondFactorErrors, MfaVerifySecondFactorResponses, OauthAuthorizeData, OauthAuthorizeErrors, OauthCallbackData, OauthCallbackErrors, OauthListProvidersData, OauthListProvidersErrors, OauthListProvidersResponses, OperationsReadDatabaseMetricsData, OperationsReadDatabaseMetricsErrors, OperationsReadDatabaseMetricsResponses, OperationsReadStatsData, OperationsReadStatsErrors, OperationsReadStatsResponses, RolesCreateRoleData, RolesCreateRoleErrors, RolesCreateRoleResponses, RolesDeleteRoleData, RolesDeleteRoleErrors, RolesDeleteRoleResponses, RolesGrantRoleData, RolesGrantRoleErrors, RolesGrantRoleResponses, RolesListPermissionsData, RolesListPermissionsErrors, RolesListPermissionsResponses, RolesListRolesData, RolesListRolesErrors, RolesListRolesResponses, RolesRevokeRoleData, RolesRevokeRoleErrors, RolesRevokeRoleResponses, RolesUpdateRoleData, RolesUpdateRoleErrors, RolesUpdateRoleResponses, SessionsListSessionsData, SessionsListSessionsErrors, SessionsListSessionsResponses, SessionsRevokeOtherSessionsData, SessionsRevokeOtherSessionsErrors, SessionsRevokeOtherSessionsResponses, SessionsRevokeSessionData, SessionsRevokeSessionErrors, SessionsRevokeSessionResponses, UsersChangeMyPasswordData, UsersChangeMyPasswordErrors, UsersChangeMyPasswordResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersCreateUsersData, UsersCreateUsersErrors, UsersCreateUsersResponses, UsersDeleteMeData, UsersDeleteMeErrors, UsersDeleteMeResponses, UsersDeleteMyOauthAccountData, UsersDeleteMyOauthAccountErrors, UsersDeleteMyOauthAccountResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserResponses, UsersListMyOauthAccountsData, UsersListMyOauthAccountsErrors, UsersListMyOauthAccountsResponses, UsersListUsersData, UsersListUsersErrors, UsersListUsersResponses, UsersReadMeData, UsersReadMeErrors, UsersReadMeResponses, UsersReadUserData, UsersReadUserErrors, UsersReadUserResponses, UsersResetUserMfaData, UsersResetUserMfaErrors, UsersResetUserMfaResponses, UsersUpdateMeData, UsersUpdateMeErrors, UsersUpdateMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -161,6 +161,31 @@ export const mfaVerifySecondFactor = <ThrowOnError extends boolean = false>(opti
         ...options.headers
     }
 });
+
+/**
+ * Authorize
+ *
+ * Start social login: navigate the browser here (not `fetch`); it is sent
+ * on to the provider with `state`, a PKCE `code_challenge` and (OpenID) a
+ * `nonce`, remembered server-side for 10 minutes.
+ */
+export const oauthAuthorize = <ThrowOnError extends boolean = false>(options: Options<OauthAuthorizeData, ThrowOnError>) => (options.client ?? client).get<unknown, OauthAuthorizeErrors, ThrowOnError>({ url: '/api/v1/auth/oauth/{provider}/authorize', ...options });
+
+/**
+ * Callback
+ *
+ * Where the provider sends the browser back. The state and this browser's
+ * cookie are checked before any call to the provider; then the code is
+ * exchanged (with the PKCE verifier) and the identity read.
+ */
+export const oauthCallback = <ThrowOnError extends boolean = false>(options: Options<OauthCallbackData, ThrowOnError>) => (options.client ?? client).get<unknown, OauthCallbackErrors, ThrowOnError>({ url: '/api/v1/auth/oauth/{provider}/callback', ...options });
+
+/**
+ * List Providers
+ *
+ * The enabled social-login providers, for the SPA's sign-in buttons.
+ */
+export const oauthListProviders = <ThrowOnError extends boolean = false>(options?: Options<OauthListProvidersData, ThrowOnError>) => (options?.client ?? client).get<OauthListProvidersResponses, OauthListProvidersErrors, ThrowOnError>({ url: '/api/v1/auth/providers', ...options });
 
 /**
  * Refresh Access Token
@@ -475,6 +500,29 @@ export const usersUpdateMe = <ThrowOnError extends boolean = false>(options: Opt
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * List My Oauth Accounts
+ *
+ * Your connected provider identities, oldest first.
+ */
+export const usersListMyOauthAccounts = <ThrowOnError extends boolean = false>(options?: Options<UsersListMyOauthAccountsData, ThrowOnError>) => (options?.client ?? client).get<UsersListMyOauthAccountsResponses, UsersListMyOauthAccountsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users/me/oauth-accounts',
+    ...options
+});
+
+/**
+ * Delete My Oauth Account
+ *
+ * Disconnect an identity; refused if you would be left with no password and
+ * no other identity (set a password with forgot-password first).
+ */
+export const usersDeleteMyOauthAccount = <ThrowOnError extends boolean = false>(options: Options<UsersDeleteMyOauthAccountData, ThrowOnError>) => (options.client ?? client).delete<UsersDeleteMyOauthAccountResponses, UsersDeleteMyOauthAccountErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/users/me/oauth-accounts/{account_id}',
+    ...options
 });
 
 /**

@@ -19,7 +19,7 @@ export type AccountDeletion = {
 /**
  * AuditEventKind
  */
-export type AuditEventKind = 'login.succeeded' | 'login.failed' | 'logout' | 'password.changed' | 'password.reset' | 'email.changed' | 'email.verified' | 'user.deactivated' | 'superuser.granted' | 'superuser.revoked' | 'user.deleted' | 'role.created' | 'role.updated' | 'role.deleted' | 'role.granted' | 'role.revoked' | 'mfa.enabled' | 'mfa.disabled' | 'mfa.reset' | 'mfa.verify_succeeded' | 'mfa.verify_failed' | 'mfa.recovery_code_used' | 'mfa.recovery_codes_regenerated';
+export type AuditEventKind = 'login.succeeded' | 'login.failed' | 'logout' | 'password.changed' | 'password.reset' | 'email.changed' | 'email.verified' | 'user.deactivated' | 'superuser.granted' | 'superuser.revoked' | 'user.deleted' | 'user.registered.oauth' | 'oauth.linked' | 'oauth.unlinked' | 'role.created' | 'role.updated' | 'role.deleted' | 'role.granted' | 'role.revoked' | 'mfa.enabled' | 'mfa.disabled' | 'mfa.reset' | 'mfa.verify_succeeded' | 'mfa.verify_failed' | 'mfa.recovery_code_used' | 'mfa.recovery_codes_regenerated';
 
 /**
  * AuditEventRead
@@ -401,6 +401,34 @@ export type MfaRequired = {
 };
 
 /**
+ * OAuthAccountRead
+ *
+ * An identity at a provider connected to your account.
+ */
+export type OAuthAccountRead = {
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Email
+     */
+    email: string | null;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Last Used At
+     */
+    last_used_at: string;
+    /**
+     * Provider
+     */
+    provider: string;
+};
+
+/**
  * Page[AuditEventRead]
  */
 export type PageAuditEventRead = {
@@ -430,6 +458,28 @@ export type PageItemRead = {
      * Items
      */
     items: Array<ItemRead>;
+    /**
+     * Limit
+     */
+    limit: number;
+    /**
+     * Offset
+     */
+    offset: number;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * Page[OAuthAccountRead]
+ */
+export type PageOAuthAccountRead = {
+    /**
+     * Items
+     */
+    items: Array<OAuthAccountRead>;
     /**
      * Limit
      */
@@ -584,6 +634,23 @@ export type PooledDatabaseMetrics = {
      * Connections the pool keeps open at most when idle.
      */
     size: number;
+};
+
+/**
+ * ProviderRead
+ *
+ * An enabled provider: link the browser to
+ * `/api/v1/auth/oauth/{slug}/authorize`.
+ */
+export type ProviderRead = {
+    /**
+     * Display Name
+     */
+    display_name: string;
+    /**
+     * Slug
+     */
+    slug: string;
 };
 
 /**
@@ -1599,6 +1666,161 @@ export type MfaVerifySecondFactorResponses = {
 };
 
 export type MfaVerifySecondFactorResponse = MfaVerifySecondFactorResponses[keyof MfaVerifySecondFactorResponses];
+
+export type OauthAuthorizeData = {
+    body?: never;
+    path: {
+        /**
+         * Provider
+         */
+        provider: string;
+    };
+    query?: {
+        /**
+         * Next
+         *
+         * A path on the SPA to land on afterwards (else `/`).
+         */
+        next?: string | null;
+        /**
+         * Intent
+         *
+         * `login` (the default), or `connect`: add the provider to the signed-in account (needs a sign-in within the last 10 minutes).
+         */
+        intent?: string | null;
+    };
+    url: '/api/v1/auth/oauth/{provider}/authorize';
+};
+
+export type OauthAuthorizeErrors = {
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type OauthAuthorizeError = OauthAuthorizeErrors[keyof OauthAuthorizeErrors];
+
+export type OauthCallbackData = {
+    body?: never;
+    path: {
+        /**
+         * Provider
+         */
+        provider: string;
+    };
+    query?: {
+        /**
+         * Code
+         */
+        code?: string | null;
+        /**
+         * State
+         */
+        state?: string | null;
+        /**
+         * Error
+         */
+        error?: string | null;
+    };
+    url: '/api/v1/auth/oauth/{provider}/callback';
+};
+
+export type OauthCallbackErrors = {
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type OauthCallbackError = OauthCallbackErrors[keyof OauthCallbackErrors];
+
+export type OauthListProvidersData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/providers';
+};
+
+export type OauthListProvidersErrors = {
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type OauthListProvidersError = OauthListProvidersErrors[keyof OauthListProvidersErrors];
+
+export type OauthListProvidersResponses = {
+    /**
+     * Response Oauth List Providers
+     *
+     * Successful Response
+     */
+    200: Array<ProviderRead>;
+};
+
+export type OauthListProvidersResponse = OauthListProvidersResponses[keyof OauthListProvidersResponses];
 
 export type AuthRefreshAccessTokenData = {
     body?: never;
@@ -2974,6 +3196,126 @@ export type UsersUpdateMeResponses = {
 };
 
 export type UsersUpdateMeResponse = UsersUpdateMeResponses[keyof UsersUpdateMeResponses];
+
+export type UsersListMyOauthAccountsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Offset
+         */
+        offset?: number;
+    };
+    url: '/api/v1/users/me/oauth-accounts';
+};
+
+export type UsersListMyOauthAccountsErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type UsersListMyOauthAccountsError = UsersListMyOauthAccountsErrors[keyof UsersListMyOauthAccountsErrors];
+
+export type UsersListMyOauthAccountsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageOAuthAccountRead;
+};
+
+export type UsersListMyOauthAccountsResponse = UsersListMyOauthAccountsResponses[keyof UsersListMyOauthAccountsResponses];
+
+export type UsersDeleteMyOauthAccountData = {
+    body?: never;
+    path: {
+        /**
+         * Account Id
+         */
+        account_id: string;
+    };
+    query?: never;
+    url: '/api/v1/users/me/oauth-accounts/{account_id}';
+};
+
+export type UsersDeleteMyOauthAccountErrors = {
+    /**
+     * `UNAUTHORIZED`: No valid access token, or the user is inactive.
+     */
+    401: ErrorRead;
+    /**
+     * `OAUTH_ACCOUNT_NOT_FOUND`: No such identity of yours.
+     */
+    404: ErrorRead;
+    /**
+     * `LAST_LOGIN_METHOD`: The account would be left with no password and no other identity: set a
+     */
+    409: ErrorRead;
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * `SERVICE_UNAVAILABLE`: The database cannot be reached; retry after `Retry-After` seconds.
+     */
+    503: ErrorRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type UsersDeleteMyOauthAccountError = UsersDeleteMyOauthAccountErrors[keyof UsersDeleteMyOauthAccountErrors];
+
+export type UsersDeleteMyOauthAccountResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type UsersDeleteMyOauthAccountResponse = UsersDeleteMyOauthAccountResponses[keyof UsersDeleteMyOauthAccountResponses];
 
 export type UsersChangeMyPasswordData = {
     body: PasswordChange;

@@ -3,6 +3,7 @@ import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { useAuth, type SignInOutcome } from '../auth/AuthProvider';
 import { EmailField, PasswordField, TextField } from '../components/Fields';
 import { ErrorMessage, Notice } from '../components/Messages';
+import { ProviderButtons } from '../components/SocialLogin';
 
 /**
  * Sign in. The page is a sequence of steps: the password, then (for accounts
@@ -14,7 +15,8 @@ export function LoginPage() {
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const next = safeNext(params.get('next'));
-  const [step, setStep] = useState<'password' | 'code'>('password');
+  // `step=code`: social login's provider was right and the code is due.
+  const [step, setStep] = useState<'password' | 'code'>(params.get('step') === 'code' ? 'code' : 'password');
 
   if (status === 'signed-in') return <Navigate to={next} replace />;
 
@@ -33,6 +35,7 @@ export function LoginPage() {
     <section className="narrow">
       <h1>Sign in</h1>
       <Notice message={farewell} />
+      <ProviderButtons next={next} />
       {step === 'password' ? (
         <PasswordStep onSubmit={(email, password) => finish(signIn(email, password))} />
       ) : (

@@ -16,6 +16,7 @@ import { describeError } from '../api/errors';
 import { useAuth } from '../auth/AuthProvider';
 import { EmailField, PasswordField, TextField } from '../components/Fields';
 import { ErrorMessage, Notice } from '../components/Messages';
+import { SignInMethodsPanel } from './SignInMethodsPanel';
 
 type Outcome = { error: string | null; notice: string | null };
 type Submit = () => Promise<Outcome>;
@@ -31,6 +32,7 @@ export function ProfilePage() {
       <EmailForm user={user} />
       <PasswordForm user={user} />
       <TwoFactorPanel user={user} />
+      <SignInMethodsPanel />
       <DeleteAccountForm />
     </section>
   );
