@@ -4,9 +4,9 @@
     uv run python -m commands.worker --once   # one pass of each, then exit
 
 Delivers the email outbox (as `commands.send_emails` does) and, every
-PURGE_INTERVAL_SECONDS, deletes expired refresh tokens and second-factor
-challenges, and the sent emails and audit events past their retention
-(OUTBOX_RETENTION_DAYS, AUDIT_RETENTION_DAYS).
+PURGE_INTERVAL_SECONDS, deletes expired refresh tokens, second-factor
+challenges and unfinished social-login flows, and the sent emails and audit
+events past their retention (OUTBOX_RETENTION_DAYS, AUDIT_RETENTION_DAYS).
 Run as many as you like, beside API processes started with
 OUTBOX_WORKER_ENABLED=false: emails are claimed with SKIP LOCKED and a lease,
 and one purge runs at a time (see app/services/retention.py).

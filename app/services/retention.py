@@ -1,7 +1,8 @@
 """Housekeeping: delete what has outlived its use, in small transactions.
 
 Expired refresh tokens (see `app.sessions.store.purge_expired`), expired
-second-factor challenges (`app.mfa.store.purge_expired_challenges`), sent or failed
+second-factor challenges (`app.mfa.store.purge_expired_challenges`), social-login
+flows never finished (expired `oauth_states`), sent or failed
 emails older than OUTBOX_RETENTION_DAYS and audit events older than
 AUDIT_RETENTION_DAYS (0 keeps them forever). Run by `commands.worker` every
 PURGE_INTERVAL_SECONDS, by any number of workers at once: on PostgreSQL each
@@ -24,6 +25,7 @@ from app.db.session import session_scope
 from app.email.outbox import purge_delivered
 from app.mfa.store import purge_expired_challenges
 from app.models import AuditEvent
+from app.models.oauth_state import OAuthState
 from app.sessions.store import purge_expired, utc_now
 
 DEFAULT_BATCH_SIZE = 10_000
@@ -35,6 +37,7 @@ PURGE_LOCK_KEY = int.from_bytes(b"gh-purge")
 class PurgeReport:
     refresh_tokens: int = 0
     challenges: int = 0
+    oauth_states: int = 0
     emails: int = 0
     audit_events: int = 0
     # False: another worker held the purge lock, so this one did nothing.
@@ -49,6 +52,21 @@ async def purge_audit_events(
     result = await session.execute(
         delete(AuditEvent)
         .where(AuditEvent.id.in_(batch))
+        .execution_options(synchronize_session=False)
+    )
+    return cast("CursorResult[Any]", result).rowcount
+
+
+async def purge_expired_oauth_states(
+    session: AsyncSession, now: datetime, limit: int
+) -> int:
+    """Delete at most `limit` social-login flows that expired unfinished."""
+    batch = (
+        select(OAuthState.state_hash).where(OAuthState.expires_at <= now).limit(limit)
+    )
+    result = await session.execute(
+        delete(OAuthState)
+        .where(OAuthState.state_hash.in_(batch))
         .execution_options(synchronize_session=False)
     )
     return cast("CursorResult[Any]", result).rowcount
@@ -71,13 +89,16 @@ async def purge_old_rows(
 ) -> PurgeReport:
     """One housekeeping pass over every table, `batch_size` rows per transaction."""
     now = utc_now()
-    counts = {"refresh_tokens": 0, "challenges": 0, "emails": 0, "audit_events": 0}
+    counts = dict.fromkeys(
+        ("refresh_tokens", "challenges", "oauth_states", "emails", "audit_events"), 0
+    )
     kinds: list[tuple[str, Callable[[AsyncSession], Awaitable[int]]]] = [
         ("refresh_tokens", lambda s: purge_expired(s, now, limit=batch_size)),
         (
             "challenges",
             lambda s: purge_expired_challenges(s, now, limit=batch_size),
         ),
+        ("oauth_states", lambda s: purge_expired_oauth_states(s, now, batch_size)),
     ]
     if settings.OUTBOX_RETENTION_DAYS:
         before = now - timedelta(days=settings.OUTBOX_RETENTION_DAYS)
@@ -103,6 +124,7 @@ def _report(counts: dict[str, int], *, ran: bool) -> PurgeReport:
     return PurgeReport(
         refresh_tokens=counts["refresh_tokens"],
         challenges=counts["challenges"],
+        oauth_states=counts["oauth_states"],
         emails=counts["emails"],
         audit_events=counts["audit_events"],
         ran=ran,

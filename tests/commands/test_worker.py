@@ -17,6 +17,7 @@ from app.core.config import Settings
 from app.db.session import create_sessionmaker, session_scope, wait_for_background_tasks
 from app.models import AuditEvent
 from app.models.email_outbox import FAILED, PENDING, SENT, EmailOutbox
+from app.models.oauth_state import OAuthState
 from app.services.retention import PURGE_LOCK_KEY, purge_old_rows
 from commands.worker import run_worker
 from tests.commands.cli import cli_env, run_cli
@@ -88,6 +89,36 @@ async def test_one_pass_delivers_due_emails_and_purges_past_retention(
     assert events == ["logout"]
 
 
+def oauth_flow(label: str, expires_at: datetime) -> OAuthState:
+    return OAuthState(
+        state_hash=label,
+        browser_hash=label,
+        provider="github",
+        code_verifier="v",
+        nonce="n",
+        next_path="/",
+        intent="login",
+        expires_at=expires_at,
+    )
+
+
+async def test_unfinished_social_login_flows_are_purged_once_expired(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    now = datetime.now(UTC)
+    async with session_scope(create_sessionmaker(engine)) as session:
+        session.add_all(
+            [oauth_flow("expired", now - DAY), oauth_flow("live", now + 5 * DAY)]
+        )
+
+    report = await purge_old_rows(create_sessionmaker(engine), settings)
+
+    assert report.oauth_states == 1
+    async with engine.connect() as connection:
+        left = list(await connection.scalars(select(OAuthState.state_hash)))
+    assert left == ["live"]
+
+
 async def test_zero_retention_keeps_everything(
     engine: AsyncEngine, settings: Settings, mailbox: Mailbox
 ) -> None:
@@ -107,9 +138,12 @@ async def test_zero_retention_keeps_everything(
 async def test_a_purge_already_running_elsewhere_is_left_to_it(
     engine: AsyncEngine, settings: Settings
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite serialises writers: no purge lock to contend for")
     await seed(engine)
+    if engine.dialect.name != "postgresql":
+        # SQLite serialises writers itself: no lock to contend for, it purges.
+        report = await purge_old_rows(create_sessionmaker(engine), settings)
+        assert report.ran is True
+        return
     async with engine.connect() as other_worker, other_worker.begin():
         await other_worker.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": PURGE_LOCK_KEY}

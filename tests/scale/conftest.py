@@ -37,7 +37,7 @@ REDIS_SERVER = "redis://127.0.0.1:6379"
 def postgres_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql")):
-        pytest.skip("the scale suite needs TEST_DATABASE_URL on PostgreSQL")
+        pytest.fail("the scale suite needs TEST_DATABASE_URL on PostgreSQL")
     if pgbouncer_binary() is None:
         pytest.fail("the scale suite needs pgbouncer (apt-get install pgbouncer)")
     return url
