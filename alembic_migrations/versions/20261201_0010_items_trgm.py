@@ -1,7 +1,7 @@
 """items: trigram indexes for the search, PostgreSQL only
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-01 20:00:00
 
 A superuser's `q` over every item (`lower(title) LIKE '%text%' OR
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """social login: oauth_accounts, oauth_states, users.has_usable_password
 
-Revision ID: 0008
-Revises: 0009
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01 20:00:00
 """
 
@@ -13,8 +13,8 @@ from fastapi_users_db_sqlalchemy.generics import GUID
 
 from app.db.base import UTCDateTime, utcnow
 
-revision: str = "0008"
-down_revision: str | None = "0009"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

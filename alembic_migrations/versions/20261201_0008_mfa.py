@@ -1,7 +1,7 @@
 """the second factor: TOTP authenticators, recovery codes, sign-in challenges
 
-Revision ID: 0009
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01 20:00:00
 """
 
@@ -13,7 +13,7 @@ from fastapi_users_db_sqlalchemy.generics import GUID
 
 from app.db.base import UTCDateTime, utcnow
 
-revision: str = "0009"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
