@@ -268,15 +268,17 @@ async def access_of(
     """Roles and effective permissions of each user (one query for them all)."""
     users = list(users)
     grants = await store.grants_of(session, [user.id for user in users])
-    return {
-        user.id: UserAccess(
-            roles=sorted(grants[user.id].roles),
-            permissions=sorted(
-                ALL_PERMISSIONS if user.is_superuser else grants[user.id].permissions
-            ),
-        )
-        for user in users
-    }
+    return {user.id: access_from(user, grants[user.id]) for user in users}
+
+
+def access_from(user: User, grants: store.Grants) -> UserAccess:
+    """What `user` holds: their roles', or every permission for a superuser."""
+    return UserAccess(
+        roles=sorted(grants.roles),
+        permissions=sorted(
+            ALL_PERMISSIONS if user.is_superuser else grants.permissions
+        ),
+    )
 
 
 # --- audit -------------------------------------------------------------------

@@ -7,10 +7,10 @@ key's leading `role_id`.
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Role, RolePermission, UserRole
@@ -42,15 +42,29 @@ async def grants_of(
     session: AsyncSession, user_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, Grants]:
     """The roles and role permissions of every user in `user_ids` (one query)."""
-    grants: dict[uuid.UUID, Grants] = defaultdict(Grants)
     if not user_ids:
-        return grants
-    rows = await session.execute(
+        return defaultdict(Grants)
+    rows = await session.execute(grants_query(user_ids))
+    return collect_grants(rows.tuples())
+
+
+def grants_query(
+    user_ids: Collection[uuid.UUID],
+) -> Select[tuple[uuid.UUID, str, str]]:
+    """(user id, role slug, permission or None) for every role of `user_ids`."""
+    return (
         select(UserRole.user_id, Role.slug, RolePermission.permission)
         .join(Role, Role.id == UserRole.role_id)
         .outerjoin(RolePermission, RolePermission.role_id == Role.id)
         .where(UserRole.user_id.in_(set(user_ids)))
     )
+
+
+def collect_grants(
+    rows: Iterable[tuple[uuid.UUID, str, str | None]],
+) -> dict[uuid.UUID, Grants]:
+    """Rows of `grants_query` by user (a role without permissions: None)."""
+    grants: dict[uuid.UUID, Grants] = defaultdict(Grants)
     for user_id, slug, permission in rows:
         entry = grants[user_id]
         entry.roles.add(slug)

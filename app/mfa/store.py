@@ -9,6 +9,8 @@ from typing import Any, cast
 
 from sqlalchemy import (
     CursorResult,
+    Exists,
+    ScalarSelect,
     delete,
     func,
     or_,
@@ -110,6 +112,15 @@ async def delete_factors(session: AsyncSession, user_id: uuid.UUID) -> bool:
 
 async def mfa_status(session: AsyncSession, user_id: uuid.UUID) -> tuple[bool, int]:
     """(TOTP confirmed, unused recovery codes): one statement."""
+    row = (await session.execute(select(*mfa_status_columns(user_id)))).one()
+    return bool(row[0]), int(row[1])
+
+
+def mfa_status_columns(
+    user_id: uuid.UUID,
+) -> tuple[Exists, ScalarSelect[int]]:
+    """Whether `user_id` has TOTP on, and their unused recovery codes, as two
+    columns a statement can select (beside others: see app.services.profile)."""
     unused = (
         select(func.count())
         .select_from(MfaRecoveryCode)
@@ -121,8 +132,7 @@ async def mfa_status(session: AsyncSession, user_id: uuid.UUID) -> tuple[bool, i
         .where(MfaTotp.user_id == user_id, MfaTotp.confirmed_at.is_not(None))
         .exists()
     )
-    row = (await session.execute(select(enabled, unused))).one()
-    return bool(row[0]), int(row[1])
+    return enabled, unused
 
 
 # --- recovery codes --------------------------------------------------------------

@@ -21,16 +21,17 @@ from app.api.responses import raises
 from app.api.user_reads import user_read
 from app.auth.errors import UpdateUserEmailAlreadyExists, UpdateUserInvalidPassword
 from app.core.errors import TooManyRequests
-from app.mfa import service as mfa_service
 from app.mfa.errors import MfaCodeInvalid, MfaCodeRequired
 from app.schemas.user import (
     AccountDeletion,
     MeRead,
     PasswordChange,
+    UserAccountRead,
     UserRead,
     UserSelfUpdate,
 )
 from app.services import account as account_service
+from app.services import profile as profile_service
 from app.services.user_errors import InvalidCurrentPassword, LastSuperuser
 
 router = APIRouter(prefix="/users/me", tags=["users"])
@@ -41,12 +42,13 @@ async def read_me(session: SessionDep, user: CurrentUser) -> MeRead:
     """Your account, with your roles and effective permissions (for the SPA to
     show or hide its UI; the API checks them itself), and whether two-factor
     authentication is on."""
-    read = await user_read(session, user)
-    mfa = await mfa_service.status(session, user.id)
+    own = await profile_service.own_account(session, user)
     return MeRead(
-        **dict(read),
-        mfa_enabled=mfa.enabled,
-        recovery_codes_left=mfa.recovery_codes_left,
+        **dict(UserAccountRead.model_validate(user)),
+        roles=own.access.roles,
+        permissions=own.access.permissions,
+        mfa_enabled=own.mfa.enabled,
+        recovery_codes_left=own.mfa.recovery_codes_left,
     )
 
 
