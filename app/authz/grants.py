@@ -1,0 +1,104 @@
+"""Grants: who holds which role, granting and revoking, and what users hold
+(roles and effective permissions) for reads. No escalation: an actor grants or
+revokes only roles whose permissions they hold, and nobody but a superuser
+grants roles to themselves."""
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.client import ClientInfo
+from app.authz import store
+from app.authz.access import Actor
+from app.authz.audit import record_grant_event
+from app.authz.errors import PermissionDenied
+from app.authz.permissions import ALL_PERMISSIONS
+from app.authz.roles import get_role
+from app.models import User
+from app.models.audit_event import AuditEventKind
+
+
+async def grant_role(
+    session: AsyncSession,
+    actor: Actor,
+    target: User,
+    slug: str,
+    client: ClientInfo | None,
+) -> bool:
+    """Grant the role to `target`; False if they held it already (idempotent)."""
+    return await _set_grant(session, actor, target, slug, client, held=True)
+
+
+async def revoke_role(
+    session: AsyncSession,
+    actor: Actor,
+    target: User,
+    slug: str,
+    client: ClientInfo | None,
+) -> bool:
+    """Revoke the role from `target`; False if they did not hold it."""
+    return await _set_grant(session, actor, target, slug, client, held=False)
+
+
+async def _set_grant(
+    session: AsyncSession,
+    actor: Actor,
+    target: User,
+    slug: str,
+    client: ClientInfo | None,
+    *,
+    held: bool,
+) -> bool:
+    """Make `target` hold the role (`held`) or not; False if nothing changed."""
+    current = await get_role(session, slug)
+    role, permissions = current.role, frozenset(current.permissions)
+    if held and target.id == actor.user_id and not actor.is_superuser:
+        raise PermissionDenied()
+    actor.ensure_holds(permissions)
+    if await store.has_role(session, target.id, role) == held:
+        return False
+    before = await store.effective_permissions(session, target.id)
+    if held:
+        await store.add_user_role(session, target.id, role, actor.user_id)
+        after = before | permissions
+    else:
+        await store.remove_user_role(session, target.id, role)
+        after = await store.effective_permissions(session, target.id)
+    record_grant_event(
+        session,
+        AuditEventKind.ROLE_GRANTED if held else AuditEventKind.ROLE_REVOKED,
+        actor,
+        target,
+        role,
+        client,
+        before=before,
+        after=after,
+    )
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class UserAccess:
+    """A user's role slugs and effective permissions, both sorted."""
+
+    roles: list[str]
+    permissions: list[str]
+
+
+async def access_of(
+    session: AsyncSession, users: Iterable[User]
+) -> dict[uuid.UUID, UserAccess]:
+    """Roles and effective permissions of each user (one query for them all)."""
+    users = list(users)
+    grants = await store.grants_of(session, [user.id for user in users])
+    return {
+        user.id: UserAccess(
+            roles=sorted(grants[user.id].roles),
+            permissions=sorted(
+                ALL_PERMISSIONS if user.is_superuser else grants[user.id].permissions
+            ),
+        )
+        for user in users
+    }
