@@ -6,6 +6,7 @@ grants roles to themselves."""
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,29 +21,7 @@ from app.models import User
 from app.models.audit_event import AuditEventKind
 
 
-async def grant_role(
-    session: AsyncSession,
-    actor: Actor,
-    target: User,
-    slug: str,
-    client: ClientInfo | None,
-) -> bool:
-    """Grant the role to `target`; False if they held it already (idempotent)."""
-    return await _set_grant(session, actor, target, slug, client, held=True)
-
-
-async def revoke_role(
-    session: AsyncSession,
-    actor: Actor,
-    target: User,
-    slug: str,
-    client: ClientInfo | None,
-) -> bool:
-    """Revoke the role from `target`; False if they did not hold it."""
-    return await _set_grant(session, actor, target, slug, client, held=False)
-
-
-async def _set_grant(
+async def set_grant(
     session: AsyncSession,
     actor: Actor,
     target: User,
@@ -51,7 +30,8 @@ async def _set_grant(
     *,
     held: bool,
 ) -> bool:
-    """Make `target` hold the role (`held`) or not; False if nothing changed."""
+    """Grant the role to `target` (`held`) or revoke it; False if nothing
+    changed (they held it already, or did not hold it): both are idempotent."""
     current = await get_role(session, slug)
     role, permissions = current.role, frozenset(current.permissions)
     if held and target.id == actor.user_id and not actor.is_superuser:
@@ -77,6 +57,12 @@ async def _set_grant(
         after=after,
     )
     return True
+
+
+# The two directions, as routes and commands call them: (session, actor, target,
+# slug, client) -> whether anything changed.
+grant_role = partial(set_grant, held=True)
+revoke_role = partial(set_grant, held=False)
 
 
 @dataclass(frozen=True, slots=True)

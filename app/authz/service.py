@@ -13,7 +13,13 @@ target user for grants, and the permissions before and after. The rules:
 events; this module is the one place callers import them from.
 """
 
-from app.authz.grants import UserAccess, access_of, grant_role, revoke_role
+from app.authz.grants import (
+    UserAccess,
+    access_of,
+    grant_role,
+    revoke_role,
+    set_grant,
+)
 from app.authz.roles import (
     RoleChanges,
     RoleSpec,
@@ -39,5 +45,6 @@ __all__ = [
     "grant_role",
     "list_roles",
     "revoke_role",
+    "set_grant",
     "update_role",
 ]
