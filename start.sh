@@ -69,6 +69,13 @@ banner "Applying database migrations (python -m commands.migrate)"
 server_options=(--host "$host" --port "$port" --no-proxy-headers)
 if [[ $environment == development ]]; then
     server_options+=(--reload --reload-dir app)
+else
+    # Worker processes (more than one needs REDIS_URL: shared rate limits and
+    # caches) and a bounded graceful stop, as `python -m app.serve` serves.
+    server_options+=(
+        --workers "$(setting WEB_CONCURRENCY 1)"
+        --timeout-graceful-shutdown "$(setting SHUTDOWN_TIMEOUT_SECONDS 30)"
+    )
 fi
 
 # What a browser on this machine opens; the wildcard addresses are not one.

@@ -1,10 +1,14 @@
 """Alembic environment: async engine from the app's settings, batch mode on SQLite.
 
 Migrations run under a lock, so two instances starting together migrate once:
-the second waits, then finds nothing to do. On PostgreSQL it is a session
-advisory lock on the migration connection; that needs a real session, which
-PgBouncer in transaction mode does not give: MIGRATIONS_DATABASE_URL points
-past it. On SQLite it is a lock on a file beside the database.
+the second waits, then finds nothing to do. On PostgreSQL it is a
+transaction-level advisory lock, taken first thing in the one transaction that
+applies every migration (PostgreSQL's DDL is transactional) and released by
+its commit: no session state, so it holds even through PgBouncer in
+transaction mode, although MIGRATIONS_DATABASE_URL should point past it (long
+DDL should not hold a pooled server connection). The waiting instance reads
+alembic_version only once it has the lock, so it sees the other's commit. On
+SQLite it is a lock on a file beside the database.
 """
 
 import asyncio
@@ -57,13 +61,10 @@ def run_migrations_offline() -> None:
 
 @contextmanager
 def migration_lock(connection: Connection) -> Iterator[None]:
-    """Hold the database's migration lock for the block."""
-    if connection.dialect.name == "postgresql":
-        with _advisory_lock(connection):
-            yield
-        return
+    """Hold the database's migration lock for the block (SQLite; PostgreSQL's
+    lock is taken inside the migration transaction, see `do_run_migrations`)."""
     database = connection.engine.url.database
-    if not database or database == ":memory:":
+    if connection.dialect.name != "sqlite" or not database or database == ":memory:":
         yield
         return
     # Alembic runs SQLite's DDL outside one transaction, so SQLite's own
@@ -76,21 +77,6 @@ def migration_lock(connection: Connection) -> Iterator[None]:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
-@contextmanager
-def _advisory_lock(connection: Connection) -> Iterator[None]:
-    lock = {"key": MIGRATION_LOCK_KEY}
-    connection.execute(text("SELECT pg_advisory_lock(:key)"), lock)
-    # A session lock outlives this transaction; alembic begins its own.
-    connection.commit()
-    try:
-        yield
-    finally:
-        if connection.in_transaction():
-            connection.rollback()
-        connection.execute(text("SELECT pg_advisory_unlock(:key)"), lock)
-        connection.commit()
-
-
 def do_run_migrations(connection: Connection) -> None:
     with migration_lock(connection):
         context.configure(
@@ -100,6 +86,13 @@ def do_run_migrations(connection: Connection) -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Released by the transaction's end; alembic reads the current
+                # revision after this, so a second instance finds it up to date.
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"),
+                    {"key": MIGRATION_LOCK_KEY},
+                )
             context.run_migrations()
 
 

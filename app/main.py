@@ -21,6 +21,8 @@ from app.authz.startup import UndefinedPermissionsInDatabase, check_permissions
 from app.core.config import API_PREFIX, Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.rate_limit import RateLimiter
+from app.core.redis import create_redis
+from app.core.shutdown import install_drain_handler
 from app.db.session import (
     create_engine,
     create_read_engine,
@@ -44,19 +46,29 @@ WORKER_STOP_GRACE_SECONDS = 10
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    if warning := settings.scale_out_warning():
+        logger.warning("only one process is supported: %s", warning)
     await refuse_undefined_permissions(app)
+    restore_sigterm = install_drain_handler(
+        settings.SHUTDOWN_DRAIN_SECONDS, lambda: setattr(app.state, "draining", True)
+    )
     outbox: OutboxWorker = app.state.outbox_worker
     worker: asyncio.Task[None] | None = None
-    if app.state.settings.OUTBOX_WORKER_ENABLED:
+    if settings.OUTBOX_WORKER_ENABLED:
         worker = asyncio.create_task(outbox.run_forever())
     try:
         yield
     finally:
+        if restore_sigterm is not None:
+            restore_sigterm()
         if worker is not None:
             grace = min(app.state.settings.MAIL_TIMEOUT, WORKER_STOP_GRACE_SECONDS)
             await stop_worker(outbox, worker, grace)
         await wait_for_background_tasks()
         await dispose_engines(app)
+        if app.state.redis is not None:
+            await app.state.redis.aclose()
 
 
 async def refuse_undefined_permissions(app: FastAPI) -> None:
@@ -125,7 +137,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.email_queue = EmailQueue(wake=app.state.outbox_worker.wake)
     app.state.jwt_strategy = build_jwt_strategy(settings)
-    app.state.limits = Limits(settings, RateLimiter(settings.REDIS_URL))
+    # What every instance must agree on lives in Redis when REDIS_URL is set:
+    # rate-limit counters and the /stats cache. Everything else per process is
+    # harmless: the verified-token cache (app/auth/access_tokens.py) holds only
+    # signature checks, never whether a session is still live; the outbox
+    # worker's wake-up only hurries a delivery the database already holds; the
+    # rest (parsed settings and networks, the password hasher, the method index
+    # of the error handlers, Prometheus metrics) are per process by nature.
+    app.state.redis = create_redis(settings.REDIS_URL) if settings.REDIS_URL else None
+    app.state.limits = Limits(
+        settings, RateLimiter(settings.REDIS_URL, settings.REDIS_KEY_PREFIX)
+    )
+    # Set by SIGTERM (see app/core/shutdown.py): /health/ready answers 503.
+    app.state.draining = False
     # Built from the settings; nothing is fetched until a sign-in needs it.
     app.state.oauth_providers = build_providers(settings)
 

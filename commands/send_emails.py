@@ -1,6 +1,7 @@
 """Deliver the email outbox from a separate process.
 
     uv run python -m commands.send_emails          # until SIGINT or SIGTERM
+    uv run python -m commands.send_emails --forever  # the same, said explicitly
     uv run python -m commands.send_emails --once   # deliver what is due, then exit
 
 The app delivers its own emails when OUTBOX_WORKER_ENABLED is true (the
@@ -63,11 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="deliver the emails due now, then exit (default: run until stopped)",
     )
+    parser.add_argument(
+        "--forever",
+        action="store_true",
+        help="run until SIGINT or SIGTERM (the default; for process managers)",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.once and args.forever:
+        parser.error("--once and --forever exclude each other")
 
     def deliver() -> int:
         settings = load_settings()

@@ -64,7 +64,11 @@ class AccessSession:
 
 # Verified tokens remembered per process: an SPA sends the same access token with
 # every request for its whole lifetime, and checking its signature again each
-# time would cost more than the query that loads the user.
+# time would cost more than the query that loads the user. Harmless with many
+# instances: it remembers only what the token itself says (a signature checked
+# once stays valid), never that its session is live or its version current --
+# `read_session` asks the database on every request, so a session revoked or a
+# password changed through instance A is refused by instance B at once.
 VERIFIED_TOKENS_CACHED = 4096
 
 

@@ -17,6 +17,7 @@ from app.core.settings.database import (
 )
 from app.core.settings.mail import MailSettings
 from app.core.settings.oauth import OAuthSettings
+from app.core.settings.processes import ProcessSettings
 from app.core.settings.secrets import (
     MIN_SECRET_LENGTH,
     SECRET_NAMES,
@@ -46,7 +47,12 @@ __all__ = [
 # Fields are validated base first: SettingsBase (ENVIRONMENT), then the groups
 # from the last listed to the first.
 class Settings(
-    OAuthSettings, MailSettings, SecretSettings, DatabaseSettings, WebSettings
+    ProcessSettings,
+    OAuthSettings,
+    MailSettings,
+    SecretSettings,
+    DatabaseSettings,
+    WebSettings,
 ):
     """Every setting has a development default; production refuses unsafe ones."""
 
@@ -64,6 +70,16 @@ class Settings(
         if not self.is_production:
             self.fill_development_secrets()
         return self
+
+    def scale_out_warning(self) -> str | None:
+        """Why this configuration is unsafe with more than one process, if it is."""
+        if self.is_production and self.WEB_CONCURRENCY > 1 and not self.REDIS_URL:
+            return (
+                f"WEB_CONCURRENCY={self.WEB_CONCURRENCY} without REDIS_URL: rate "
+                "limits and the /stats cache are per process, so each worker (and "
+                "instance) grants its own budget; set REDIS_URL, or run one process"
+            )
+        return None
 
 
 @lru_cache

@@ -4,6 +4,11 @@ Counters live in Redis when `REDIS_URL` is set (shared by every worker) and in
 process memory otherwise. If Redis stops answering, the limiter falls back to
 memory, logs it once, and tries Redis again after a short pause: a rate limiter
 must never be the reason a request fails.
+
+Memory counters are per process: with several workers or instances each grants
+the whole budget, so more than one process needs REDIS_URL (the app warns at
+start-up in production). The fallback is a degraded mode for a Redis outage,
+where limits still hold per process rather than not at all.
 """
 
 import logging

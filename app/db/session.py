@@ -7,10 +7,20 @@ so a read costs its queries and no BEGIN or COMMIT round trips (under READ
 COMMITTED each statement of a transaction sees a fresh snapshot anyway); on
 SQLite it takes no write lock. Such a session refuses to flush, so a read route
 that tries to write fails loudly instead of writing outside a transaction.
+
+Behind PgBouncer in transaction mode (`DATABASE_POOLER=pgbouncer`) a client
+connection is given a server connection for one transaction at a time, so
+nothing may outlive a transaction: statements are prepared under unique names
+and never cached (asyncpg numbers them per connection, and two clients' numbers
+collide on one server connection), and there is no autocommit pool (a statement
+outside a transaction could be prepared on one server connection and executed
+on another). The app keeps no session state otherwise: no SET, no session
+advisory lock (migrations take a transaction-level one), no LISTEN/NOTIFY.
 """
 
 import asyncio
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -61,6 +71,9 @@ def create_read_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
         return read_only_engine(
             _create_sqlite_engine(str(engine.url), settings, writer=False)
         )
+    if settings.behind_pgbouncer:
+        # Reads run in transactions too: see the module docstring.
+        return engine
     return _create_postgresql_engine(engine.url, settings, isolation_level="AUTOCOMMIT")
 
 
@@ -74,11 +87,31 @@ def _create_postgresql_engine(
         max_overflow=settings.DATABASE_MAX_OVERFLOW,
         pool_timeout=settings.DATABASE_POOL_TIMEOUT,
         pool_recycle=settings.DATABASE_POOL_RECYCLE_SECONDS,
-        connect_args={"timeout": settings.DATABASE_POOL_TIMEOUT},
+        connect_args=_postgresql_connect_args(settings),
         **options,
     )
     event.listen(engine.sync_engine, "checkout", _discard_closed_connection)
     return engine
+
+
+def _postgresql_connect_args(settings: Settings) -> dict[str, Any]:
+    args: dict[str, Any] = {"timeout": settings.DATABASE_POOL_TIMEOUT}
+    if settings.behind_pgbouncer:
+        args.update(
+            # asyncpg's own cache (its fetch/execute, type introspection).
+            statement_cache_size=0,
+            # SQLAlchemy's cache of asyncpg prepared statements, per connection.
+            prepared_statement_cache_size=0,
+            # A fresh name per statement: never "already exists" on a server
+            # connection that another client prepared on. PgBouncer's
+            # server_reset_query (DISCARD ALL, see deploy/) clears them.
+            prepared_statement_name_func=_unique_statement_name,
+        )
+    return args
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
 
 
 def _discard_closed_connection(

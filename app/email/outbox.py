@@ -6,6 +6,12 @@ survives a restart. `OutboxWorker` delivers due rows with bounded retries and
 exponential backoff; several workers (processes) can run at once because a
 claim locks rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite serialises
 writers) and leases them by moving `next_attempt_at` forward.
+
+Exactly once, as far as a mail system can: a row is sent by the one worker
+holding its lease, and marked sent right after the SMTP server accepted it. A
+worker killed between those two moments leaves that one message to be sent
+again once the lease expires; the rest of its batch was never handed to SMTP
+and goes out once, by another worker.
 """
 
 import asyncio
@@ -14,8 +20,9 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
@@ -26,9 +33,6 @@ from app.models.email_outbox import FAILED, PENDING, SENT, EmailOutbox
 
 logger = logging.getLogger(__name__)
 
-CLAIM_BATCH_SIZE = 20
-# Added to the time a claimed batch may take, so a lease outlives slow sends.
-LEASE_MARGIN_SECONDS = 30
 MAX_ERROR_LENGTH = 500
 
 SessionmakerGetter = Callable[[], async_sessionmaker[AsyncSession]]
@@ -109,14 +113,16 @@ class OutboxWorker:
                     .where(EmailOutbox.status == PENDING)
                     .where(EmailOutbox.next_attempt_at <= _now())
                     .order_by(EmailOutbox.next_attempt_at)
-                    .limit(CLAIM_BATCH_SIZE)
+                    .limit(self._settings.OUTBOX_BATCH_SIZE)
                     .with_for_update(skip_locked=True)
                 )
             )
             # The rows are sent one after the other, each within MAIL_TIMEOUT:
             # the lease must outlast the whole batch or another worker resends.
+            # OUTBOX_LEASE_MARGIN_SECONDS is added so a lease outlives slow sends.
             lease = timedelta(
-                seconds=self._settings.MAIL_TIMEOUT * len(rows) + LEASE_MARGIN_SECONDS
+                seconds=self._settings.MAIL_TIMEOUT * len(rows)
+                + self._settings.OUTBOX_LEASE_MARGIN_SECONDS
             )
             for row in rows:
                 row.attempts += 1
@@ -164,3 +170,23 @@ class OutboxWorker:
             await session.execute(
                 update(EmailOutbox).where(EmailOutbox.id == row.id).values(**values)
             )
+
+
+async def purge_delivered(session: AsyncSession, before: datetime, limit: int) -> int:
+    """Delete at most `limit` sent or failed emails last attempted before `before`.
+
+    `next_attempt_at` is the time of a finished row's last claim, so the purge
+    walks the (status, next_attempt_at) index instead of scanning the table.
+    """
+    batch = (
+        select(EmailOutbox.id)
+        .where(EmailOutbox.status.in_((SENT, FAILED)))
+        .where(EmailOutbox.next_attempt_at < before)
+        .limit(limit)
+    )
+    result = await session.execute(
+        delete(EmailOutbox)
+        .where(EmailOutbox.id.in_(batch))
+        .execution_options(synchronize_session=False)
+    )
+    return cast("CursorResult[Any]", result).rowcount

@@ -1,4 +1,5 @@
-"""Liveness (`/health/live`) and readiness with dependency checks (`/health`).
+"""Liveness (`/health/live`) and readiness with dependency checks (`/health`,
+and `/health/ready`, which also fails while the process drains after SIGTERM).
 
 Both answer HEAD too, with the same status and no body: load balancers probe
 with it. The HEAD routes stay out of the OpenAPI schema (they mirror the GETs).
@@ -64,7 +65,37 @@ async def head_health(request: Request) -> Response:
     return Response(status_code=200 if healthy else 503)
 
 
-async def _health(request: Request) -> HealthRead:
+@router.get(
+    "/health/ready",
+    response_model=HealthRead,
+    responses={
+        503: {
+            "model": HealthRead,
+            "description": "Draining after SIGTERM, or a dependency is down.",
+        }
+    },
+)
+async def read_readiness(request: Request, response: Response) -> HealthRead:
+    """Readiness: route traffic here? 503 at once when SIGTERM starts the drain
+    (see `SHUTDOWN_DRAIN_SECONDS`), and while the database is down."""
+    health = await _health(request, drain_aware=True)
+    if health.status != "ok":
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    return health
+
+
+@router.head("/health/ready", include_in_schema=False)
+async def head_readiness(request: Request) -> Response:
+    healthy = (await _health(request, drain_aware=True)).status == "ok"
+    return Response(status_code=200 if healthy else 503)
+
+
+DRAINING = CheckResult(status="error", latency_ms=0, error="SHUTTING_DOWN")
+
+
+async def _health(request: Request, *, drain_aware: bool = False) -> HealthRead:
+    if drain_aware and request.app.state.draining:
+        return HealthRead(status="error", checks={"process": DRAINING})
     checks = {"database": await check_database(request)}
     healthy = all(check.status == "ok" for check in checks.values())
     return HealthRead(status="ok" if healthy else "error", checks=checks)

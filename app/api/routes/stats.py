@@ -1,4 +1,4 @@
-"""Instance statistics (`stats:read`), cached in the process."""
+"""Instance statistics (`stats:read`), cached in Redis (or else the process)."""
 
 from typing import Annotated
 
@@ -6,17 +6,25 @@ from fastapi import APIRouter, Depends, Request
 
 from app.api.deps import PERMISSION_REQUIRED, CanReadStats, SessionDep
 from app.api.responses import raises
+from app.core.redis import redis_key
 from app.schemas.stats import StatsRead
 from app.services.stats import StatsCache, compute_stats
 
 router = APIRouter(tags=["operations"])
+# Part of the Redis key: change it when StatsRead changes shape.
+STATS_CACHE_VERSION = "v1"
 
 
 async def get_stats_cache(request: Request) -> StatsCache:
     """The app's cache (per app, so test apps do not share one), made on first use."""
     state = request.app.state
     if not hasattr(state, "stats_cache"):
-        state.stats_cache = StatsCache(state.settings.STATS_CACHE_SECONDS)
+        settings = state.settings
+        state.stats_cache = StatsCache(
+            settings.STATS_CACHE_SECONDS,
+            shared=state.redis,
+            key=redis_key(settings.REDIS_KEY_PREFIX, "stats", STATS_CACHE_VERSION),
+        )
     cache: StatsCache = state.stats_cache
     return cache
 

@@ -1,5 +1,6 @@
 """The database: its URL in any form hosts hand out, the pools, SQLite's waits."""
 
+from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, ValidationInfo, field_validator
@@ -42,6 +43,10 @@ class DatabaseSettings(SettingsBase):
     # goes through PgBouncer (their advisory lock needs a session of its own).
     MIGRATIONS_DATABASE_URL: str | None = None
     TEST_DATABASE_URL: str | None = None
+    # pgbouncer: DATABASE_URL goes through PgBouncer in transaction mode. Then no
+    # statement is prepared under a reused name, nothing relies on session state,
+    # and GET requests share the one (transactional) pool: see app/db/session.py.
+    DATABASE_POOLER: Literal["none", "pgbouncer"] = "none"
     # Connections kept open per pool; on PostgreSQL a worker process has two
     # pools (transactions, and autocommit reads for GET requests). Overflow
     # connections are closed again as soon as they are returned, so under steady
@@ -81,6 +86,10 @@ class DatabaseSettings(SettingsBase):
     @property
     def is_sqlite(self) -> bool:
         return self.DATABASE_URL.startswith("sqlite")
+
+    @property
+    def behind_pgbouncer(self) -> bool:
+        return self.DATABASE_POOLER == "pgbouncer"
 
     @property
     def migrations_database_url(self) -> str:

@@ -34,6 +34,10 @@ class MailSettings(SettingsBase):
     MAIL_RETRY_BASE_SECONDS: float = Field(default=30.0, ge=0)
     OUTBOX_WORKER_ENABLED: bool = True
     OUTBOX_POLL_SECONDS: float = Field(default=5.0, gt=0)
+    # Emails claimed at once by a worker; their lease is MAIL_TIMEOUT per email
+    # plus OUTBOX_LEASE_MARGIN_SECONDS, after which another worker may send them.
+    OUTBOX_BATCH_SIZE: int = Field(default=20, ge=1)
+    OUTBOX_LEASE_MARGIN_SECONDS: float = Field(default=30, ge=0)
 
     @property
     def mail_uses_credentials(self) -> bool:

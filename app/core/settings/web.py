@@ -33,6 +33,9 @@ class WebSettings(SettingsBase):
     # Rate limits ("N/period" or "N per M minutes", as the `limits` library reads
     # them). Counters live in Redis when REDIS_URL is set, in memory otherwise.
     REDIS_URL: str | None = None
+    # Prepended to every Redis key (rate limits, the /stats cache): instances of
+    # one deployment share it; deployments sharing a Redis need different ones.
+    REDIS_KEY_PREFIX: str = Field(default="gatehouse", min_length=1)
     RATE_LIMIT_ENABLED: bool = True
     # Proxies whose X-Forwarded-For is believed (IPs or CIDR ranges).
     TRUSTED_PROXIES: Annotated[list[str], NoDecode] = Field(default_factory=list)

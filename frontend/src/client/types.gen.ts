@@ -4034,3 +4034,48 @@ export type HealthReadLivenessResponses = {
 };
 
 export type HealthReadLivenessResponse = HealthReadLivenessResponses[keyof HealthReadLivenessResponses];
+
+export type HealthReadReadinessData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/health/ready';
+};
+
+export type HealthReadReadinessErrors = {
+    /**
+     * `REQUEST_BODY_TOO_LARGE`: The body exceeds `MAX_BODY_BYTES`.
+     */
+    413: ErrorRead;
+    /**
+     * Invalid input, each field named (`loc`, `msg`, `type`); text with NUL characters or unpaired surrogates is refused everywhere, the query string included. `INVALID_INPUT`: a value the database refused.
+     */
+    422: ValidationErrorRead;
+    /**
+     * `REQUEST_HEADERS_TOO_LARGE`: The headers exceed `MAX_HEADER_BYTES`.
+     */
+    431: ErrorRead;
+    /**
+     * `INTERNAL_SERVER_ERROR`: An unexpected error, logged with the request id (`X-Request-ID`).
+     */
+    500: ErrorRead;
+    /**
+     * Draining after SIGTERM, or a dependency is down.
+     */
+    503: HealthRead;
+    /**
+     * `REQUEST_TIMEOUT`: Not done within `REQUEST_TIMEOUT_SECONDS`; nothing was written.
+     */
+    504: ErrorRead;
+};
+
+export type HealthReadReadinessError = HealthReadReadinessErrors[keyof HealthReadReadinessErrors];
+
+export type HealthReadReadinessResponses = {
+    /**
+     * Successful Response
+     */
+    200: HealthRead;
+};
+
+export type HealthReadReadinessResponse = HealthReadReadinessResponses[keyof HealthReadReadinessResponses];

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from tests.fixtures.app import http_client
 from tests.fixtures.app_factory import AppFactory, closed_port
@@ -99,3 +100,53 @@ async def test_head_health_is_503_when_the_database_is_unreachable(
 
     assert response.status_code == 503
     assert response.content == b""
+
+
+# --- /health/ready: the load balancer's probe -------------------------------------
+
+
+async def test_readiness_is_ok_with_the_database_up(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health/ready")
+
+    assert response.status_code == 200
+    assert response.json()["checks"]["database"]["status"] == "ok"
+    assert (await client.head("/health/ready")).status_code == 200
+
+
+async def test_readiness_is_503_while_the_process_drains(
+    isolated_app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    isolated_app.state.draining = True
+    try:
+        ready = await client.get("/health/ready")
+        head = await client.head("/health/ready")
+        health = await client.get("/health")
+        live = await client.get("/health/live")
+    finally:
+        isolated_app.state.draining = False
+
+    assert ready.status_code == 503
+    assert ready.json() == {
+        "status": "error",
+        "checks": {
+            "process": {"status": "error", "latency_ms": 0.0, "error": "SHUTTING_DOWN"}
+        },
+    }
+    assert head.status_code == 503
+    # Only readiness drains: /health reports the dependencies, liveness the process.
+    assert health.status_code == 200
+    assert live.status_code == 200
+
+
+async def test_readiness_is_503_when_the_database_is_unreachable(
+    app_factory: AppFactory, tmp_path: Path
+) -> None:
+    down = app_factory(DATABASE_URL=unreachable_database_urls(tmp_path)["sqlite"])
+
+    async with http_client(down) as http:
+        response = await http.get("/health/ready")
+        head = await http.head("/health/ready")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"]["status"] == "error"
+    assert head.status_code == 503

@@ -5,12 +5,14 @@ starts empty and has the STATS_CACHE_SECONDS the test needs; the requests
 still run inside the test's rolled-back transaction.
 """
 
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -142,3 +144,49 @@ async def test_stats_cost_one_aggregate_query_per_table_then_none(
     assert len(computing.touching("users")) == len(cached.touching("users")) + 1
     assert len(computing.touching("items")) == 1
     assert cached.touching("items") == []
+
+
+SHARED_REDIS = "redis://127.0.0.1:6379/14"
+
+
+async def test_stats_are_shared_through_redis_by_apps_with_one_prefix(
+    app_factory: AppFactory,
+    test_sessionmaker: async_sessionmaker[AsyncSession],
+    superuser_headers: dict[str, str],
+    db_session: AsyncSession,
+) -> None:
+    prefix = f"test-stats-{uuid.uuid4().hex}"
+
+    def instance(key_prefix: str) -> FastAPI:
+        return join_test_transaction(
+            app_factory(
+                STATS_CACHE_SECONDS=60,
+                REDIS_URL=SHARED_REDIS,
+                REDIS_KEY_PREFIX=key_prefix,
+            ),
+            test_sessionmaker,
+        )
+
+    a, b, other = instance(prefix), instance(prefix), instance(f"{prefix}-other")
+    redis = aioredis.Redis.from_url(SHARED_REDIS)
+    try:
+        async with http_client(a) as http:
+            first = (await http.get(STATS, headers=superuser_headers)).json()
+        await create_user(a, db_session, email="after-the-cache@example.com")
+        async with http_client(b) as http:
+            second = (await http.get(STATS, headers=superuser_headers)).json()
+        async with http_client(other) as http:
+            elsewhere = (await http.get(STATS, headers=superuser_headers)).json()
+        ttl_ms = await redis.pttl(f"{prefix}:stats:v1")
+    finally:
+        for application in (a, b, other):
+            await application.state.redis.aclose()
+        async for key in redis.scan_iter(match=f"{prefix}*"):
+            await redis.delete(key)
+        await redis.aclose()
+
+    # Instance B answers what A computed and stored: one cache for the deployment.
+    assert second == first
+    assert 0 < ttl_ms <= 60_000
+    # Another prefix is another deployment, with its own (fresher) figures.
+    assert elsewhere["users"]["total"] == first["users"]["total"] + 1
