@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.email import (
     EmailQueue,
+    LinkEmail,
     build_email,
-    build_reset_password_email,
-    build_verify_email,
+    build_link_email,
     moment,
 )
 from app.models import User
@@ -25,16 +25,10 @@ class AccountEmails:
         self.queue = queue
 
     def verification(self, session: AsyncSession, user: User, token: str) -> None:
-        message = build_verify_email(
-            self.settings, email=user.email, full_name=user.full_name, token=token
-        )
-        self.queue.queue(session, message)
+        self._send_link(session, "verify_email", user, token)
 
     def password_reset(self, session: AsyncSession, user: User, token: str) -> None:
-        message = build_reset_password_email(
-            self.settings, email=user.email, full_name=user.full_name, token=token
-        )
-        self.queue.queue(session, message)
+        self._send_link(session, "reset_password", user, token)
 
     def welcome(self, session: AsyncSession, user: User) -> None:
         if self.settings.WELCOME_EMAIL_ENABLED:
@@ -58,6 +52,14 @@ class AccountEmails:
     def oauth_connected(self, session: AsyncSession, user: User, provider: str) -> None:
         """A provider identity now signs in to the account (linked or connected)."""
         self._notify(session, "oauth_connected", user, provider=provider, when=_now())
+
+    def _send_link(
+        self, session: AsyncSession, kind: LinkEmail, user: User, token: str
+    ) -> None:
+        message = build_link_email(
+            self.settings, kind, to=user.email, name=user.full_name, token=token
+        )
+        self.queue.queue(session, message)
 
     def _notify(
         self,

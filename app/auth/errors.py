@@ -13,6 +13,11 @@ from app.core.errors import BadRequest
 PASSWORD_REASON_EXAMPLE = "Password must be at least 8 characters long (it has 5)."
 
 
+class PasswordRuleFailed(BadRequest, example_reason=PASSWORD_REASON_EXAMPLE):
+    """A password fails the policy: answered `{code, reason}`, `reason` saying
+    which rule. The base of the codes below that say so."""
+
+
 class LoginBadCredentials(BadRequest, code=ErrorCode.LOGIN_BAD_CREDENTIALS.value):
     """Wrong email or password, or the user is inactive."""
 
@@ -24,9 +29,7 @@ class RegisterUserAlreadyExists(
 
 
 class RegisterInvalidPassword(
-    BadRequest,
-    code=ErrorCode.REGISTER_INVALID_PASSWORD.value,
-    example_reason=PASSWORD_REASON_EXAMPLE,
+    PasswordRuleFailed, code=ErrorCode.REGISTER_INVALID_PASSWORD.value
 ):
     """The password fails the policy; `reason` says which rule."""
 
@@ -46,9 +49,7 @@ class ResetPasswordBadToken(BadRequest, code=ErrorCode.RESET_PASSWORD_BAD_TOKEN.
 
 
 class ResetPasswordInvalidPassword(
-    BadRequest,
-    code=ErrorCode.RESET_PASSWORD_INVALID_PASSWORD.value,
-    example_reason=PASSWORD_REASON_EXAMPLE,
+    PasswordRuleFailed, code=ErrorCode.RESET_PASSWORD_INVALID_PASSWORD.value
 ):
     """The new password fails the policy; `reason` says which rule."""
 
@@ -60,8 +61,6 @@ class UpdateUserEmailAlreadyExists(
 
 
 class UpdateUserInvalidPassword(
-    BadRequest,
-    code=ErrorCode.UPDATE_USER_INVALID_PASSWORD.value,
-    example_reason=PASSWORD_REASON_EXAMPLE,
+    PasswordRuleFailed, code=ErrorCode.UPDATE_USER_INVALID_PASSWORD.value
 ):
     """The new password fails the policy; `reason` says which rule."""

@@ -2,9 +2,9 @@
 
 from app.email.messages import (
     EmailMessage,
+    LinkEmail,
     build_email,
-    build_reset_password_email,
-    build_verify_email,
+    build_link_email,
     moment,
 )
 from app.email.outbox import EmailQueue, OutboxWorker
@@ -14,12 +14,12 @@ __all__ = [
     "ConsoleMailer",
     "EmailMessage",
     "EmailQueue",
+    "LinkEmail",
     "Mailer",
     "OutboxWorker",
     "SmtpMailer",
     "build_email",
-    "build_reset_password_email",
-    "build_verify_email",
+    "build_link_email",
     "create_mailer",
     "moment",
 ]

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.core.config import Settings
 
+# The emails whose link carries a token (`build_link_email`).
+LinkEmail = Literal["verify_email", "reset_password"]
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 SUBJECTS = {
     "verify_email": "Confirm your email for {project}",
@@ -87,27 +90,16 @@ def build_email(
     )
 
 
-def build_verify_email(
-    settings: Settings, *, email: str, full_name: str | None, token: str
+def build_link_email(
+    settings: Settings, kind: LinkEmail, *, to: str, name: str | None, token: str
 ) -> EmailMessage:
-    return build_email(
-        settings,
-        "verify_email",
-        to=email,
-        name=full_name,
-        link=settings.frontend_link(settings.VERIFY_EMAIL_PATH, token),
-        valid_hours=settings.VERIFICATION_TOKEN_EXPIRE_SECONDS // 3600,
-    )
-
-
-def build_reset_password_email(
-    settings: Settings, *, email: str, full_name: str | None, token: str
-) -> EmailMessage:
-    return build_email(
-        settings,
-        "reset_password",
-        to=email,
-        name=full_name,
-        link=settings.frontend_link(settings.RESET_PASSWORD_PATH, token),
-        valid_minutes=settings.RESET_PASSWORD_TOKEN_EXPIRE_SECONDS // 60,
-    )
+    """An email whose link carries `token` to the SPA page that takes it, with
+    how long the token is valid: `verify_email` or `reset_password`."""
+    if kind == "verify_email":
+        path = settings.VERIFY_EMAIL_PATH
+        validity = {"valid_hours": settings.VERIFICATION_TOKEN_EXPIRE_SECONDS // 3600}
+    else:
+        path = settings.RESET_PASSWORD_PATH
+        validity = {"valid_minutes": settings.RESET_PASSWORD_TOKEN_EXPIRE_SECONDS // 60}
+    link = settings.frontend_link(path, token)
+    return build_email(settings, kind, to=to, name=name, link=link, **validity)

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.recorder import record_user_event
 from app.mfa import service, store
 from app.mfa.errors import MfaChallengeExpired, MfaChallengeMissing, MfaCodeInvalid
+from app.mfa.service import record_own_event
 from app.models import MfaChallenge, User
 from app.models.audit_event import AuditEventKind
 from app.sessions.service import SignedIn, SignInContext, start_session
@@ -95,23 +95,18 @@ async def complete_sign_in(
     try:
         factor = await service.verify_factor(session, user, code, ctx)
     except MfaCodeInvalid:
-        record_user_event(
-            session,
-            AuditEventKind.MFA_VERIFY_FAILED,
-            user,
-            context.client,
-            actor_id=user.id,
+        record_own_event(
+            session, AuditEventKind.MFA_VERIFY_FAILED, user, context.client
         )
         raise
     # Two right codes at once: one challenge, one session.
     if not await store.finish_challenge(session, challenge.id):
         raise MfaChallengeExpired()
-    record_user_event(
+    record_own_event(
         session,
         AuditEventKind.MFA_VERIFY_SUCCEEDED,
         user,
         context.client,
-        actor_id=user.id,
-        details={"factor": factor},
+        factor=factor,
     )
     return await start_session(session, user, context, method=challenge.method)

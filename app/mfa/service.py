@@ -56,6 +56,19 @@ class MfaStatus:
     recovery_codes_left: int
 
 
+def record_own_event(
+    session: AsyncSession,
+    kind: AuditEventKind,
+    user: User,
+    client: ClientInfo | None,
+    **details: object,
+) -> None:
+    """An audit event of something the user did to their own second factor."""
+    record_user_event(
+        session, kind, user, client, actor_id=user.id, details=details or None
+    )
+
+
 async def status(session: AsyncSession, user_id: uuid.UUID) -> MfaStatus:
     enabled, left = await store.mfa_status(session, user_id)
     return MfaStatus(enabled=enabled, recovery_codes_left=left if enabled else 0)
@@ -105,9 +118,7 @@ async def confirm_setup(
     if not await store.confirm_totp(session, user.id, step):
         raise MfaAlreadyEnabled()
     codes = await _new_recovery_codes(session, user, ctx)
-    record_user_event(
-        session, AuditEventKind.MFA_ENABLED, user, ctx.client, actor_id=user.id
-    )
+    record_own_event(session, AuditEventKind.MFA_ENABLED, user, ctx.client)
     _notify(session, ctx, "mfa_enabled", user)
     return codes
 
@@ -120,12 +131,8 @@ async def regenerate_recovery_codes(
         raise MfaNotEnabled()
     await verify_factor(session, user, code, ctx)
     codes = await _new_recovery_codes(session, user, ctx)
-    record_user_event(
-        session,
-        AuditEventKind.MFA_RECOVERY_CODES_REGENERATED,
-        user,
-        ctx.client,
-        actor_id=user.id,
+    record_own_event(
+        session, AuditEventKind.MFA_RECOVERY_CODES_REGENERATED, user, ctx.client
     )
     return codes
 
@@ -139,9 +146,7 @@ async def disable(
         raise MfaNotEnabled()
     await verify_factor(session, user, code, ctx, notify=False)
     await store.delete_factors(session, user.id)
-    record_user_event(
-        session, AuditEventKind.MFA_DISABLED, user, ctx.client, actor_id=user.id
-    )
+    record_own_event(session, AuditEventKind.MFA_DISABLED, user, ctx.client)
     _notify(session, ctx, "mfa_disabled", user, by_admin=False)
 
 
@@ -197,13 +202,8 @@ async def verify_factor(
         if not await store.use_recovery_code(session, user.id, hashes):
             raise MfaCodeInvalid()
         left = await store.unused_recovery_codes(session, user.id)
-        record_user_event(
-            session,
-            AuditEventKind.MFA_RECOVERY_CODE_USED,
-            user,
-            ctx.client,
-            actor_id=user.id,
-            details={"left": left},
+        record_own_event(
+            session, AuditEventKind.MFA_RECOVERY_CODE_USED, user, ctx.client, left=left
         )
         if notify:
             _notify(session, ctx, "mfa_recovery_code_used", user, left=left)

@@ -8,39 +8,33 @@ from starlette.responses import JSONResponse, Response
 
 from app.core.config import Settings
 from app.mfa.gate import MfaChallengeStarted, SignInResult
-from app.sessions.transport import REFRESH_COOKIE_PATH, signed_in_response
+from app.sessions.transport import (
+    auth_cookie_clearing_headers,
+    clear_auth_cookie,
+    set_auth_cookie,
+    signed_in_response,
+)
 
 MFA_COOKIE_NAME = "gatehouse_mfa"
-MFA_COOKIE_PATH = REFRESH_COOKIE_PATH
 
 
 def set_challenge_cookie(response: Response, token: str, settings: Settings) -> None:
-    response.set_cookie(
+    set_auth_cookie(
+        response,
         MFA_COOKIE_NAME,
         token,
         max_age=settings.MFA_CHALLENGE_EXPIRE_SECONDS,
-        path=MFA_COOKIE_PATH,
-        secure=settings.REFRESH_COOKIE_SECURE,
-        httponly=True,
-        samesite=settings.REFRESH_COOKIE_SAMESITE,
+        settings=settings,
     )
 
 
 def clear_challenge_cookie(response: Response, settings: Settings) -> None:
-    response.delete_cookie(
-        MFA_COOKIE_NAME,
-        path=MFA_COOKIE_PATH,
-        secure=settings.REFRESH_COOKIE_SECURE,
-        httponly=True,
-        samesite=settings.REFRESH_COOKIE_SAMESITE,
-    )
+    clear_auth_cookie(response, MFA_COOKIE_NAME, settings)
 
 
 def challenge_clearing_headers(settings: Settings) -> dict[str, str]:
     """The headers that clear the challenge cookie, for an error response."""
-    response = Response()
-    clear_challenge_cookie(response, settings)
-    return {"set-cookie": response.headers["set-cookie"]}
+    return auth_cookie_clearing_headers(MFA_COOKIE_NAME, settings)
 
 
 def sign_in_response(

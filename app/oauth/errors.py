@@ -63,6 +63,23 @@ class OAuthIdentityInUse(OAuthError, code="OAUTH_IDENTITY_IN_USE"):
     """This provider identity is already connected to another account."""
 
 
+# Every way a flow fails: what the SPA's callback page can get as `?error=`.
+FLOW_ERRORS: tuple[type[OAuthError], ...] = (
+    OAuthProviderUnknown,
+    OAuthInvalidRequest,
+    OAuthStateInvalid,
+    OAuthAccessDenied,
+    OAuthProviderError,
+    OAuthIdTokenInvalid,
+    OAuthEmailMissing,
+    OAuthEmailNotVerified,
+    OAuthAccountExists,
+    OAuthUserInactive,
+    OAuthReauthenticationRequired,
+    OAuthIdentityInUse,
+)
+
+
 class OAuthAccountNotFound(NotFound, code="OAUTH_ACCOUNT_NOT_FOUND"):
     """No such identity of yours."""
 

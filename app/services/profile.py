@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authz import store as authz_store
-from app.authz.service import UserAccess, access_from
+from app.authz.grants import UserAccess, access_from
 from app.mfa import store as mfa_store
 from app.mfa.service import MfaStatus
 from app.models import User

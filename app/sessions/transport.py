@@ -19,36 +19,59 @@ if TYPE_CHECKING:
     from app.sessions.service import SignedIn
 
 REFRESH_COOKIE_NAME = "gatehouse_refresh"
-REFRESH_COOKIE_PATH = f"{API_PREFIX}/auth"
+# Every cookie of signing in (this one, the second-factor challenge's) is sent
+# to the auth routes only.
+AUTH_COOKIE_PATH = f"{API_PREFIX}/auth"
+REFRESH_COOKIE_PATH = AUTH_COOKIE_PATH
 
 
-def set_refresh_cookie(response: Response, token: str, settings: Settings) -> None:
+def set_auth_cookie(
+    response: Response, name: str, value: str, *, max_age: int, settings: Settings
+) -> None:
+    """Set an HttpOnly cookie for the auth routes, with the refresh cookie's
+    Secure and SameSite settings."""
     response.set_cookie(
-        REFRESH_COOKIE_NAME,
-        token,
-        max_age=int(timedelta(days=settings.REFRESH_TOKEN_EXPIRE_DAYS).total_seconds()),
-        path=REFRESH_COOKIE_PATH,
+        name,
+        value,
+        max_age=max_age,
+        path=AUTH_COOKIE_PATH,
         secure=settings.REFRESH_COOKIE_SECURE,
         httponly=True,
         samesite=settings.REFRESH_COOKIE_SAMESITE,
+    )
+
+
+def clear_auth_cookie(response: Response, name: str, settings: Settings) -> None:
+    response.delete_cookie(
+        name,
+        path=AUTH_COOKIE_PATH,
+        secure=settings.REFRESH_COOKIE_SECURE,
+        httponly=True,
+        samesite=settings.REFRESH_COOKIE_SAMESITE,
+    )
+
+
+def auth_cookie_clearing_headers(name: str, settings: Settings) -> dict[str, str]:
+    """The headers that clear the cookie `name`, for an error response."""
+    response = Response()
+    clear_auth_cookie(response, name, settings)
+    return {"set-cookie": response.headers["set-cookie"]}
+
+
+def set_refresh_cookie(response: Response, token: str, settings: Settings) -> None:
+    max_age = int(timedelta(days=settings.REFRESH_TOKEN_EXPIRE_DAYS).total_seconds())
+    set_auth_cookie(
+        response, REFRESH_COOKIE_NAME, token, max_age=max_age, settings=settings
     )
 
 
 def clear_refresh_cookie(response: Response, settings: Settings) -> None:
-    response.delete_cookie(
-        REFRESH_COOKIE_NAME,
-        path=REFRESH_COOKIE_PATH,
-        secure=settings.REFRESH_COOKIE_SECURE,
-        httponly=True,
-        samesite=settings.REFRESH_COOKIE_SAMESITE,
-    )
+    clear_auth_cookie(response, REFRESH_COOKIE_NAME, settings)
 
 
 def clearing_headers(settings: Settings) -> dict[str, str]:
-    """The headers that clear the cookie, for an error response."""
-    response = Response()
-    clear_refresh_cookie(response, settings)
-    return {"set-cookie": response.headers["set-cookie"]}
+    """The headers that clear the refresh cookie, for an error response."""
+    return auth_cookie_clearing_headers(REFRESH_COOKIE_NAME, settings)
 
 
 def signed_in_response(signed_in: "SignedIn", settings: Settings) -> Response:

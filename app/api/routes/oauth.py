@@ -11,7 +11,8 @@ session starts with the refresh cookie only; the SPA then calls
 """
 
 import uuid
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Cookie, Query, Request, status
@@ -36,29 +37,22 @@ from app.core.config import Settings
 from app.core.errors import AppError, TooManyRequests
 from app.mfa.gate import MfaChallengeStarted
 from app.mfa.transport import set_challenge_cookie
+from app.oauth import accounts
 from app.oauth import service as oauth
 from app.oauth import state as flows
 from app.oauth.errors import (
+    FLOW_ERRORS,
     LastLoginMethod,
-    OAuthAccessDenied,
-    OAuthAccountExists,
     OAuthAccountNotFound,
-    OAuthEmailMissing,
-    OAuthEmailNotVerified,
     OAuthError,
-    OAuthIdentityInUse,
-    OAuthIdTokenInvalid,
-    OAuthInvalidRequest,
-    OAuthProviderError,
     OAuthProviderUnknown,
-    OAuthReauthenticationRequired,
-    OAuthStateInvalid,
-    OAuthUserInactive,
 )
 from app.oauth.providers import Provider, Providers
 from app.schemas.listing import Page
 from app.schemas.oauth import OAuthAccountRead, ProviderRead
 from app.sessions.transport import set_refresh_cookie
+
+RouteFunction = Callable[..., Awaitable[Any]]
 
 router = APIRouter(prefix="/auth", tags=["oauth"])
 accounts_router = APIRouter(prefix="/users/me/oauth-accounts", tags=["users"])
@@ -73,21 +67,7 @@ BrowserCookie = Annotated[
 ]
 
 # What the SPA's callback page can get as `?error=`.
-REDIRECT_ERRORS: tuple[type[AppError], ...] = (
-    OAuthProviderUnknown,
-    OAuthInvalidRequest,
-    OAuthStateInvalid,
-    OAuthAccessDenied,
-    OAuthProviderError,
-    OAuthIdTokenInvalid,
-    OAuthEmailMissing,
-    OAuthEmailNotVerified,
-    OAuthAccountExists,
-    OAuthUserInactive,
-    OAuthReauthenticationRequired,
-    OAuthIdentityInUse,
-    TooManyRequests,
-)
+REDIRECT_ERRORS: tuple[type[AppError], ...] = (*FLOW_ERRORS, TooManyRequests)
 REDIRECTS: Responses = {
     status.HTTP_302_FOUND: {
         "description": "To the provider; or to the SPA's callback page with "
@@ -96,6 +76,16 @@ REDIRECTS: Responses = {
         + " ".join(f"`{e.code}`: {e.describe()}" for e in REDIRECT_ERRORS)
     }
 }
+
+
+def _navigation(path: str) -> Callable[[RouteFunction], RouteFunction]:
+    """A browser navigation: a GET that always answers 302."""
+    return router.get(
+        path,
+        status_code=status.HTTP_302_FOUND,
+        response_class=RedirectResponse,
+        responses=REDIRECTS,
+    )
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -127,12 +117,7 @@ async def list_providers(providers: OAuthProvidersDep) -> list[ProviderRead]:
     ]
 
 
-@router.get(
-    "/oauth/{provider}/authorize",
-    status_code=status.HTTP_302_FOUND,
-    response_class=RedirectResponse,
-    responses=REDIRECTS,
-)
+@_navigation("/oauth/{provider}/authorize")
 async def authorize(
     request: Request,
     provider: str,
@@ -184,12 +169,7 @@ async def authorize(
     return response
 
 
-@router.get(
-    "/oauth/{provider}/callback",
-    status_code=status.HTTP_302_FOUND,
-    response_class=RedirectResponse,
-    responses=REDIRECTS,
-)
+@_navigation("/oauth/{provider}/callback")
 async def callback(
     request: Request,
     provider: str,
@@ -239,7 +219,7 @@ async def list_my_oauth_accounts(
     session: SessionDep, user: CurrentUser, page: PageParamsDep
 ) -> Page[OAuthAccountRead]:
     """Your connected provider identities, oldest first."""
-    fetched = await oauth.list_accounts(session, user, page)
+    fetched = await accounts.list_accounts(session, user, page)
     items = [OAuthAccountRead.model_validate(account) for account in fetched.items]
     return Page[OAuthAccountRead].of(items, fetched, page)
 
@@ -254,4 +234,4 @@ async def delete_my_oauth_account(
 ) -> None:
     """Disconnect an identity; refused if you would be left with no password and
     no other identity (set a password with forgot-password first)."""
-    await oauth.disconnect(session, user, account_id, client)
+    await accounts.disconnect(session, user, account_id, client)

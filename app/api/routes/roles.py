@@ -6,10 +6,12 @@ or grant carrying a permission the caller lacks, a grant to oneself) and
 records an audit event.
 """
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Depends, Path, status
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import (
     PERMISSION_REQUIRED,
@@ -22,10 +24,13 @@ from app.api.deps import (
 )
 from app.api.responses import raises
 from app.api.routes.users import TargetUser
+from app.auth.client import ClientInfo
 from app.authz import service as roles_service
+from app.authz.access import Actor
 from app.authz.errors import RoleAlreadyExists, RoleIsSystem, RoleNotFound
 from app.authz.permissions import PERMISSIONS
 from app.authz.service import RoleChanges, RoleSpec, RoleView
+from app.models import User
 from app.schemas.role import (
     ROLE_SLUG_PATTERN,
     PermissionRead,
@@ -162,42 +167,56 @@ async def delete_role(
     await roles_service.delete_role(session, actor, slug, client)
 
 
-@router.put(
-    "/users/{user_id}/roles/{slug}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=raises(*PERMISSION_REQUIRED, UserNotFound, RoleNotFound),
-)
-async def grant_role(
+@dataclass(frozen=True, slots=True)
+class GrantRequest:
+    """What granting and revoking a role need: the caller (holding
+    `roles:assign`), the user, the role."""
+
+    session: AsyncSession
+    actor: Actor
+    client: ClientInfo
+    target: User
+    slug: str
+
+
+async def get_grant_request(
     session: SessionDep,
     _: CanAssignRoles,
     actor: ActorDep,
     client: ClientInfoDep,
     target: TargetUser,
     slug: SlugPath,
-) -> None:
+) -> GrantRequest:
+    return GrantRequest(session, actor, client, target, slug)
+
+
+GrantRequestDep = Annotated[GrantRequest, Depends(get_grant_request)]
+GRANT_PATH = "/users/{user_id}/roles/{slug}"
+GRANT_RESPONSES = raises(*PERMISSION_REQUIRED, UserNotFound, RoleNotFound)
+
+
+@router.put(
+    GRANT_PATH, status_code=status.HTTP_204_NO_CONTENT, responses=GRANT_RESPONSES
+)
+async def grant_role(grant: GrantRequestDep) -> None:
     """Grant a role to a user; granting it again changes nothing.
 
     You must hold every permission the role carries, and only a superuser may
     grant roles to themselves (else 403).
     """
-    await roles_service.grant_role(session, actor, target, slug, client)
+    await roles_service.grant_role(
+        grant.session, grant.actor, grant.target, grant.slug, grant.client
+    )
 
 
 @router.delete(
-    "/users/{user_id}/roles/{slug}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=raises(*PERMISSION_REQUIRED, UserNotFound, RoleNotFound),
+    GRANT_PATH, status_code=status.HTTP_204_NO_CONTENT, responses=GRANT_RESPONSES
 )
-async def revoke_role(
-    session: SessionDep,
-    _: CanAssignRoles,
-    actor: ActorDep,
-    client: ClientInfoDep,
-    target: TargetUser,
-    slug: SlugPath,
-) -> None:
+async def revoke_role(grant: GrantRequestDep) -> None:
     """Revoke a role from a user; revoking one they do not hold changes nothing.
 
     You must hold every permission the role carries (else 403).
     """
-    await roles_service.revoke_role(session, actor, target, slug, client)
+    await roles_service.revoke_role(
+        grant.session, grant.actor, grant.target, grant.slug, grant.client
+    )

@@ -1,50 +1,34 @@
-"""The enabled providers, built from the settings, and every call made to them.
+"""OpenID Connect providers: discovery and ID-token validation.
 
-httpx-oauth makes the OAuth calls (the authorize URL with PKCE, the token
-request with the verifier). What it leaves out is done here: OpenID Connect
-discovery is fetched lazily and asynchronously (httpx-oauth's `OpenID` client
+Discovery is fetched lazily and asynchronously (httpx-oauth's `OpenID` client
 fetches it synchronously in its constructor, which would block the event loop
 and crash the app at start-up when the provider is down); ID tokens are
 validated against the provider's JWKS (signature, issuer, audience, expiry,
-nonce); GitHub's identity comes from its emails API, the primary address only
-if GitHub verified it.
-
-Google is an OpenID Connect provider with fixed endpoints, so it gets the same
-ID-token validation (and its `email_verified` claim) as the generic provider.
+nonce). Google is an OpenID Connect provider with fixed endpoints, so it gets
+the same ID-token validation (and its `email_verified` claim) as the generic
+provider.
 """
 
 import asyncio
 import hmac
-import logging
 import time
-from collections.abc import Iterable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
-import httpx
 import jwt
-from httpx_oauth.clients.github import EMAILS_ENDPOINT, PROFILE_ENDPOINT, GitHubOAuth2
-from httpx_oauth.clients.google import (
-    ACCESS_TOKEN_ENDPOINT as GOOGLE_TOKEN_ENDPOINT,
-)
-from httpx_oauth.clients.google import (
-    AUTHORIZE_ENDPOINT as GOOGLE_AUTHORIZE_ENDPOINT,
-)
-from httpx_oauth.exceptions import HTTPXOAuthError
-from httpx_oauth.oauth2 import BaseOAuth2, OAuth2ClientAuthMethod
+from httpx_oauth.oauth2 import OAuth2ClientAuthMethod
 
-from app.core.config import Settings
-from app.oauth.errors import OAuthIdTokenInvalid, OAuthProviderError
+from app.oauth.errors import OAuthIdTokenInvalid
 from app.oauth.identity import Identity, claim_is_true, text_claim
+from app.oauth.providers.base import (
+    PROVIDER_FAILURES,
+    TimedClient,
+    get_json,
+    logger,
+    provider_error,
+)
 
-logger = logging.getLogger(__name__)
-
-GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
-GOOGLE_JWKS_URI = "https://www.googleapis.com/oauth2/v3/certs"
-GOOGLE_USERINFO_ENDPOINT = "https://openidconnect.googleapis.com/v1/userinfo"
 OIDC_SCOPES = ["openid", "email", "profile"]
-GITHUB_SCOPES = ["read:user", "user:email"]
 # Asymmetric algorithms only: "none" and the HMAC family (keyed with the client
 # secret) are never accepted for an ID token.
 ID_TOKEN_ALGORITHMS = frozenset(
@@ -54,74 +38,6 @@ ID_TOKEN_ALGORITHMS = frozenset(
 ID_TOKEN_LEEWAY_SECONDS = 60
 # A key id not in the cached set refetches the set, at most this often.
 JWKS_REFETCH_SECONDS = 60.0
-
-
-class Provider(Protocol):
-    """One way to sign in: the authorize URL, then the identity from a code."""
-
-    slug: str
-    display_name: str
-
-    async def prepare(self) -> None:
-        """Fetch what building the authorize URL needs (OIDC discovery)."""
-
-    async def authorization_url(
-        self, *, redirect_uri: str, state: str, code_challenge: str, nonce: str
-    ) -> str:
-        """Where to send the browser; OAuthProviderError if it cannot be built."""
-
-    async def fetch_identity(
-        self, *, code: str, redirect_uri: str, code_verifier: str, nonce: str
-    ) -> Identity:
-        """Exchange the code and say who signed in (OAuthProviderError,
-        OAuthIdTokenInvalid)."""
-
-
-def _http(timeout: float) -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=timeout, headers={"Accept": "application/json"})
-
-
-async def _get_json(
-    seconds: float, url: str, *, token: str | None = None, auth: str = "Bearer"
-) -> Any:
-    headers = {"Authorization": f"{auth} {token}"} if token else {}
-    async with _http(seconds) as client:
-        response = await client.get(url, headers=headers)
-        response.raise_for_status()
-        return response.json()
-
-
-def _provider_error(slug: str, step: str, exc: BaseException) -> OAuthProviderError:
-    logger.warning(
-        "oauth provider %s failed at %s: %s: %s", slug, step, type(exc).__name__, exc
-    )
-    return OAuthProviderError()
-
-
-# Everything a provider's answer can fail with, short of our own bugs.
-PROVIDER_FAILURES = (
-    httpx.HTTPError,
-    HTTPXOAuthError,
-    ValueError,
-    KeyError,
-    TypeError,
-)
-
-
-class _TimedClient(BaseOAuth2[dict[str, Any]]):
-    """httpx-oauth's generic client with our timeout on every call."""
-
-    timeout: float = 10.0
-
-    def get_httpx_client(self) -> AbstractAsyncContextManager[httpx.AsyncClient]:
-        return _http(self.timeout)
-
-
-class _TimedGitHub(GitHubOAuth2):
-    timeout: float = 10.0
-
-    def get_httpx_client(self) -> AbstractAsyncContextManager[httpx.AsyncClient]:
-        return _http(self.timeout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +106,7 @@ class OpenIDProvider:
         self.timeout = timeout
         self.discovery_url = discovery_url
         self._metadata = metadata
-        self._client: _TimedClient | None = None
+        self._client: TimedClient | None = None
         self._jwks: jwt.PyJWKSet | None = None
         self._jwks_fetched_at = 0.0
         self._lock = asyncio.Lock()
@@ -202,19 +118,19 @@ class OpenIDProvider:
             if self._metadata is None:
                 assert self.discovery_url is not None
                 try:
-                    document = await _get_json(self.timeout, self.discovery_url)
+                    document = await get_json(self.timeout, self.discovery_url)
                     self._metadata = OpenIDMetadata.from_discovery(document)
                 except PROVIDER_FAILURES as exc:
-                    raise _provider_error(self.slug, "discovery", exc) from exc
+                    raise provider_error(self.slug, "discovery", exc) from exc
             return self._metadata
 
     async def prepare(self) -> None:
         await self.client()
 
-    async def client(self) -> _TimedClient:
+    async def client(self) -> TimedClient:
         if self._client is None:
             metadata = await self.metadata()
-            client = _TimedClient(
+            client = TimedClient(
                 self.client_id,
                 self.client_secret,
                 metadata.authorization_endpoint,
@@ -249,7 +165,7 @@ class OpenIDProvider:
             if not isinstance(id_token, str):
                 raise TypeError("id_token is not a string")
         except PROVIDER_FAILURES as exc:
-            raise _provider_error(self.slug, "token", exc) from exc
+            raise provider_error(self.slug, "token", exc) from exc
         claims = await self.validate_id_token(id_token, nonce)
         email = text_claim(claims, "email")
         verified = claim_is_true(claims.get("email_verified"))
@@ -309,11 +225,11 @@ class OpenIDProvider:
             JWKS_REFETCH_SECONDS if self._jwks is not None else 0
         ):
             try:
-                document = await _get_json(self.timeout, metadata.jwks_uri)
+                document = await get_json(self.timeout, metadata.jwks_uri)
                 self._jwks = jwt.PyJWKSet.from_dict(document)
                 self._jwks_fetched_at = time.monotonic()
             except (*PROVIDER_FAILURES, jwt.PyJWKSetError) as exc:
-                raise _provider_error(self.slug, "jwks", exc) from exc
+                raise provider_error(self.slug, "jwks", exc) from exc
             key = self._find_key(kid)
         if key is None:
             raise jwt.InvalidKeyError(f"no signing key {kid!r} in the provider's JWKS")
@@ -335,141 +251,12 @@ class OpenIDProvider:
         if metadata.userinfo_endpoint is None or not access_token:
             return None, False
         try:
-            info = await _get_json(
+            info = await get_json(
                 self.timeout, metadata.userinfo_endpoint, token=access_token
             )
             if not isinstance(info, dict) or info.get("sub") != subject:
                 raise ValueError("userinfo is about another subject")
         except PROVIDER_FAILURES as exc:
-            raise _provider_error(self.slug, "userinfo", exc) from exc
+            raise provider_error(self.slug, "userinfo", exc) from exc
         info = cast(dict[str, Any], info)
         return text_claim(info, "email"), claim_is_true(info.get("email_verified"))
-
-
-class GitHubProvider:
-    """GitHub: OAuth 2 with PKCE, no ID token; the identity from its API."""
-
-    def __init__(self, client_id: str, client_secret: str, timeout: float) -> None:
-        self.slug = "github"
-        self.display_name = "GitHub"
-        self.timeout = timeout
-        self.client = _TimedGitHub(client_id, client_secret, scopes=GITHUB_SCOPES)
-        self.client.timeout = timeout
-
-    async def prepare(self) -> None:
-        return None
-
-    async def authorization_url(
-        self, *, redirect_uri: str, state: str, code_challenge: str, nonce: str
-    ) -> str:
-        return await self.client.get_authorization_url(
-            redirect_uri,
-            state=state,
-            code_challenge=code_challenge,
-            code_challenge_method="S256",
-        )
-
-    async def fetch_identity(
-        self, *, code: str, redirect_uri: str, code_verifier: str, nonce: str
-    ) -> Identity:
-        try:
-            token = await self.client.get_access_token(
-                code, redirect_uri, code_verifier
-            )
-            # GitHub answers a refused code with 200 and {"error": ...}.
-            access_token = token["access_token"]
-            if not isinstance(access_token, str):
-                raise TypeError("access_token is not a string")
-            profile = await _get_json(
-                self.timeout, PROFILE_ENDPOINT, token=access_token, auth="token"
-            )
-            emails = await _get_json(
-                self.timeout, EMAILS_ENDPOINT, token=access_token, auth="token"
-            )
-            subject = str(int(profile["id"]))
-            primary = next(
-                (e for e in _entries(emails) if e.get("primary") is True), None
-            )
-        except PROVIDER_FAILURES as exc:
-            raise _provider_error(self.slug, "token", exc) from exc
-        email = text_claim(primary, "email") if primary else None
-        verified = bool(primary and primary.get("verified") is True)
-        return Identity(
-            provider=self.slug,
-            provider_name=self.display_name,
-            subject=subject,
-            # Only the primary address, and only if GitHub verified it.
-            email=email if verified else None,
-            email_verified=verified and email is not None,
-            name=text_claim(profile, "name") if isinstance(profile, dict) else None,
-            has_unverified_email=email is not None and not verified,
-        )
-
-
-def _entries(emails: Any) -> Iterable[dict[str, Any]]:
-    if not isinstance(emails, list):
-        raise TypeError("GitHub's emails answer is not a list")
-    return (e for e in emails if isinstance(e, dict))
-
-
-class Providers:
-    """The enabled providers by slug, in the order the SPA shows them."""
-
-    def __init__(self, providers: Iterable[Provider]) -> None:
-        self._by_slug = {provider.slug: provider for provider in providers}
-
-    def get(self, slug: str) -> Provider | None:
-        return self._by_slug.get(slug)
-
-    def __iter__(self) -> Any:
-        return iter(self._by_slug.values())
-
-    def __len__(self) -> int:
-        return len(self._by_slug)
-
-
-def build_providers(settings: Settings) -> Providers:
-    """The providers whose client id and secret are set. Nothing is fetched."""
-    timeout = settings.OAUTH_HTTP_TIMEOUT_SECONDS
-    enabled: list[Provider] = []
-    if settings.OAUTH_GOOGLE_CLIENT_ID:
-        enabled.append(
-            OpenIDProvider(
-                slug="google",
-                display_name="Google",
-                client_id=settings.OAUTH_GOOGLE_CLIENT_ID,
-                client_secret=settings.OAUTH_GOOGLE_CLIENT_SECRET.get_secret_value(),
-                scopes=OIDC_SCOPES,
-                timeout=timeout,
-                metadata=OpenIDMetadata(
-                    issuers=GOOGLE_ISSUERS,
-                    authorization_endpoint=GOOGLE_AUTHORIZE_ENDPOINT,
-                    token_endpoint=GOOGLE_TOKEN_ENDPOINT,
-                    jwks_uri=GOOGLE_JWKS_URI,
-                    userinfo_endpoint=GOOGLE_USERINFO_ENDPOINT,
-                    token_auth_method="client_secret_post",
-                ),
-            )
-        )
-    if settings.OAUTH_GITHUB_CLIENT_ID:
-        enabled.append(
-            GitHubProvider(
-                settings.OAUTH_GITHUB_CLIENT_ID,
-                settings.OAUTH_GITHUB_CLIENT_SECRET.get_secret_value(),
-                timeout,
-            )
-        )
-    if settings.OAUTH_OIDC_CLIENT_ID:
-        slug = settings.OAUTH_OIDC_NAME
-        enabled.append(
-            OpenIDProvider(
-                slug=slug,
-                display_name=settings.OAUTH_OIDC_DISPLAY_NAME or slug.capitalize(),
-                client_id=settings.OAUTH_OIDC_CLIENT_ID,
-                client_secret=settings.OAUTH_OIDC_CLIENT_SECRET.get_secret_value(),
-                scopes=settings.OAUTH_OIDC_SCOPES.split(),
-                timeout=timeout,
-                discovery_url=settings.OAUTH_OIDC_DISCOVERY_URL,
-            )
-        )
-    return Providers(enabled)
