@@ -6,7 +6,6 @@ the search's own SQL (as `app.services.items` builds it) matches the indexes'
 expressions. SQLite has no such index and keeps its portable LIKE.
 """
 
-import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,13 +38,20 @@ async def test_the_trigram_indexes_exist_on_postgresql_only(
         assert not names & TRIGRAM_INDEXES
 
 
-async def test_the_search_reads_both_trigram_indexes(db_session: AsyncSession) -> None:
-    if db_session.get_bind().dialect.name != "postgresql":
-        pytest.skip("pg_trgm is PostgreSQL's")
+async def test_the_search_reads_both_trigram_indexes_or_scans_on_sqlite(
+    db_session: AsyncSession,
+) -> None:
+    """On SQLite: the same search is a portable LIKE over a scan of the table."""
     statement = select(Item.id).where(contains_text(SEARCHED_FIELDS, "Juniper_%"))
     compiled = statement.compile(
         db_session.get_bind(), compile_kwargs={"literal_binds": True}
     )
+    if db_session.get_bind().dialect.name != "postgresql":
+        query_plan = text(f"EXPLAIN QUERY PLAN {compiled}")
+        steps = [str(row[-1]) for row in await db_session.execute(query_plan)]
+        assert " LIKE " in str(compiled)
+        assert any(step.startswith("SCAN items") for step in steps), steps
+        return
 
     await db_session.execute(text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join((await db_session.scalars(text(f"EXPLAIN {compiled}"))).all())
