@@ -18,6 +18,11 @@ database failed (batches already committed stay deleted).
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.db.session import session_scope
@@ -28,32 +33,38 @@ from commands._common import EXIT_OK, load_settings, open_database, run_command
 DEFAULT_BATCH_SIZE = 10_000
 
 
-async def purge_tokens(settings: Settings, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
-    """Delete every token expired now; returns how many."""
+class Purge(Protocol):
+    """A store's purge: delete at most `limit` rows expired by `now`."""
+
+    def __call__(
+        self, session: AsyncSession, now: datetime, *, limit: int
+    ) -> Awaitable[int]: ...
+
+
+async def _purge_in_batches(settings: Settings, purge: Purge, batch_size: int) -> int:
+    """Run `purge` (what expired by now, `batch_size` rows a transaction) until
+    a batch comes back short; returns how many rows went."""
     now = utc_now()
     deleted = 0
     async with open_database(settings) as database:
         while True:
             async with session_scope(database.sessionmaker) as session:
-                batch = await purge_expired(session, now, limit=batch_size)
+                batch = await purge(session, now, limit=batch_size)
             deleted += batch
             if batch < batch_size:
                 return deleted
+
+
+async def purge_tokens(settings: Settings, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
+    """Delete every token expired now; returns how many."""
+    return await _purge_in_batches(settings, purge_expired, batch_size)
 
 
 async def purge_challenges(
     settings: Settings, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> int:
     """Delete every second-factor challenge expired now; returns how many."""
-    now = utc_now()
-    deleted = 0
-    async with open_database(settings) as database:
-        while True:
-            async with session_scope(database.sessionmaker) as session:
-                batch = await purge_expired_challenges(session, now, limit=batch_size)
-            deleted += batch
-            if batch < batch_size:
-                return deleted
+    return await _purge_in_batches(settings, purge_expired_challenges, batch_size)
 
 
 def _batch_size(value: str) -> int:
