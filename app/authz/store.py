@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import ColumnElement, Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Role, RolePermission, UserRole
@@ -44,19 +44,20 @@ async def grants_of(
     """The roles and role permissions of every user in `user_ids` (one query)."""
     if not user_ids:
         return defaultdict(Grants)
-    rows = await session.execute(grants_query(user_ids))
+    rows = await session.execute(grants_query(UserRole.user_id.in_(set(user_ids))))
     return collect_grants(rows.tuples())
 
 
 def grants_query(
-    user_ids: Collection[uuid.UUID],
+    which: ColumnElement[bool],
 ) -> Select[tuple[uuid.UUID, str, str]]:
-    """(user id, role slug, permission or None) for every role of `user_ids`."""
+    """(user id, role slug, permission or None) for the grants `which` selects
+    (a condition on `UserRole.user_id`)."""
     return (
         select(UserRole.user_id, Role.slug, RolePermission.permission)
         .join(Role, Role.id == UserRole.role_id)
         .outerjoin(RolePermission, RolePermission.role_id == Role.id)
-        .where(UserRole.user_id.in_(set(user_ids)))
+        .where(which)
     )
 
 
